@@ -1,0 +1,35 @@
+"""keras_acts: modern and learnable activation functions for Keras 3.
+
+After ``import keras_acts`` every name in :func:`keras_acts.names` works as
+``activation="name"`` in any Keras layer, each function is available as
+``keras_acts.<name>``, and the layers live in :mod:`keras_acts.layers`.
+"""
+
+from keras_acts import _catalog  # noqa: F401  (defines the registry)
+from keras_acts import _names, _spec
+from keras_acts._names import get, names, use_keras_builtins
+
+__version__ = "0.1.0"
+
+
+def info(name):
+    """The definition behind an activation: formula, parameters, metadata.
+
+    Args:
+        name: a name from `keras_acts.names()`.
+
+    Returns:
+        A read-only `ActivationSpec` with fields such as ``formula``,
+        ``params``, ``output_range``, ``monotonic``, ``smooth``, ``reference``.
+    """
+    return _spec.get_spec(name)
+
+
+# The functions themselves: one public name per registry entry.
+globals().update({name: spec.public for name, spec in _spec.registry().items()})
+
+_names.register_all()
+
+__all__ = sorted(
+    ["get", "info", "names", "use_keras_builtins", "__version__", *_spec.names()]
+)
