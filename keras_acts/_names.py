@@ -22,12 +22,15 @@ import keras
 from keras_acts import _keras_internals, _spec
 
 _state = {"keras_builtins": False}
+_aliases = {}  # (function, name) -> alias; stable identity across toggles.
 
 
 def _alias(fn, name):
     """A copy of `fn` that serializes under `name`."""
     if fn.__name__ == name:
         return fn
+    if (fn, name) in _aliases:
+        return _aliases[fn, name]
     copy = types.FunctionType(
         fn.__code__, fn.__globals__, name, fn.__defaults__, fn.__closure__
     )
@@ -36,6 +39,7 @@ def _alias(fn, name):
     copy.__module__ = fn.__module__
     copy.__qualname__ = name
     copy.__kwdefaults__ = fn.__kwdefaults__
+    _aliases[fn, name] = copy
     return copy
 
 

@@ -241,10 +241,12 @@ def activation(
 
 
 def _make_public(spec):
-    from keras_acts import _kernels  # Deferred: _kernels imports backends.
+    from keras_acts import _kernels, _symbolic  # Deferred: they import Keras.
 
     def public(x, **params):
         values = spec.resolve(params)
+        if _symbolic.is_symbolic(x):
+            return _symbolic.apply(spec, x, params)
         return _kernels.apply(spec, x, values)
 
     public.__name__ = public.__qualname__ = spec.name
@@ -289,8 +291,7 @@ def _docstring(spec):
     lines += ["Args:", "    x: Input tensor of any shape and float dtype."]
     for p in spec.params:
         lines.append(
-            f"    {p.name}: {p.doc} Default: ``{p.default!r}``; "
-            f"{p.allowed()}."
+            f"    {p.name}: {p.doc} Default: ``{p.default!r}``; {p.allowed()}."
         )
     low, high = spec.output_range
     lines += [
@@ -329,11 +330,7 @@ def close_matches(name, candidates):
 
 def unknown_name_error(name, candidates):
     matches = close_matches(name, candidates)
-    hint = (
-        f" Did you mean: {', '.join(repr(m) for m in matches)}?"
-        if matches
-        else ""
-    )
+    hint = f" Did you mean: {', '.join(repr(m) for m in matches)}?" if matches else ""
     return ValueError(
         f"Unknown activation {name!r}.{hint} "
         f"See keras_acts.names() for all {len(candidates)} names."
