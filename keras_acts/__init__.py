@@ -5,8 +5,11 @@ After ``import keras_acts`` every name in :func:`keras_acts.names` works as
 ``keras_acts.<name>``, and the layers live in :mod:`keras_acts.layers`.
 """
 
-from keras_acts import _catalog  # noqa: F401  (defines the registry)
-from keras_acts import _names, _spec
+from keras_acts import (
+    _catalog,  # noqa: F401  (defines the registry)
+    _names,
+    _spec,
+)
 from keras_acts._names import get, names, use_keras_builtins
 
 __version__ = "0.1.0"
@@ -30,6 +33,5 @@ globals().update({name: spec.public for name, spec in _spec.registry().items()})
 
 _names.register_all()
 
-__all__ = sorted(
-    ["get", "info", "names", "use_keras_builtins", "__version__", *_spec.names()]
-)
+__all__ = ["__version__", "get", "info", "names", "use_keras_builtins"]
+__all__ += _spec.names()

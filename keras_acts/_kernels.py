@@ -58,7 +58,7 @@ def apply(spec, x, values):
         return _tf_op(spec, static_key, names)(x, *tensors)
     if backend == "jax":
         return _jax_op(spec, static_key, names)(x, *tensors)
-    return forward(spec, x, static, dict(zip(names, tensors)))
+    return forward(spec, x, static, dict(zip(names, tensors, strict=True)))
 
 
 def _cast_params(static, dynamic, dtype):
@@ -111,15 +111,15 @@ def _tf_op(spec, static_key, names):
     static = dict(static_key)
 
     def fwd(x, *tensors):
-        return forward(spec, x, static, dict(zip(names, tensors)))
+        return forward(spec, x, static, dict(zip(names, tensors, strict=True)))
 
     def bwd(x, g, *tensors):
         dx, grads = backward(
-            spec, x, g, static, dict(zip(names, tensors)), _tf_sum_to_shape
+            spec, x, g, static, dict(zip(names, tensors, strict=True)), _tf_sum_to_shape
         )
         return (dx, *grads)
 
-    options = dict(jit_compile=True, autograph=False, reduce_retracing=True)
+    options = {"jit_compile": True, "autograph": False, "reduce_retracing": True}
     fwd = tf.function(fwd, **options)
     bwd = tf.function(bwd, **options)
 
@@ -155,12 +155,17 @@ def _jax_op(spec, static_key, names):
 
     @jax.jit
     def fwd(x, *tensors):
-        return forward(spec, x, static, dict(zip(names, tensors)))
+        return forward(spec, x, static, dict(zip(names, tensors, strict=True)))
 
     @jax.jit
     def bwd(x, g, *tensors):
         dx, grads = backward(
-            spec, x, g, static, dict(zip(names, tensors)), _jax_sum_to_shape
+            spec,
+            x,
+            g,
+            static,
+            dict(zip(names, tensors, strict=True)),
+            _jax_sum_to_shape,
         )
         return (dx, *grads)
 

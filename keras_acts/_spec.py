@@ -297,8 +297,10 @@ def _docstring(spec):
     lines += [
         "",
         "Returns:",
-        f"    A tensor like ``x``: its shape and dtype, values in "
-        f"[{_format_number(low)}, {_format_number(high)}].",
+        (
+            "    A tensor like ``x``: its shape and dtype, values in "
+            f"[{_format_number(low)}, {_format_number(high)}]."
+        ),
         "",
         "Example:",
         "",
