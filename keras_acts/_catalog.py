@@ -9,6 +9,7 @@ are avoided.
 
 import math
 
+import keras
 from keras import ops
 
 from keras_acts._spec import Param, Reference, activation
@@ -24,9 +25,31 @@ def _sigmoid(x):
     return ops.sigmoid(x)
 
 
+# Odd terms of log1p(u) = 2 atanh(s), s = u / (2 + u) <= 1/3 for u in [0, 1]:
+# 9 terms leave a relative error below 1e-9, ample for float32.
+_LOG1P_TERMS = 9
+
+
+def _log1p_unit(u):
+    """log(1 + u) for u in [0, 1].
+
+    log and log1p are slow under XLA on CPU (measured 2-3x an exp); in float32
+    a short atanh series with one division is as accurate and much faster.
+    float64 keeps log1p.
+    """
+    if keras.backend.standardize_dtype(u.dtype) == "float64":
+        return ops.log1p(u)
+    s = u / (2.0 + u)
+    s2 = s * s
+    poly = 1.0 / (2 * _LOG1P_TERMS - 1)
+    for k in range(_LOG1P_TERMS - 2, -1, -1):
+        poly = 1.0 / (2 * k + 1) + s2 * poly
+    return 2.0 * s * poly
+
+
 def _softplus(x):
     # log(1 + e^x) without overflow: max(x, 0) + log1p(e^-|x|).
-    return ops.relu(x) + ops.log1p(ops.exp(-ops.abs(x)))
+    return ops.relu(x) + _log1p_unit(ops.exp(-ops.abs(x)))
 
 
 # --- ReLU family (Keras's ops are already single fused kernels) ---------------
@@ -100,7 +123,8 @@ def _(x, beta=1.0):
 @swish.param_derivatives
 def _(x, beta=1.0):
     s = _sigmoid(beta * x)
-    return {"beta": x * x * s * (1.0 - s)}
+    # x (s (1 - s)) first: s (1 - s) is exactly 0 where x * x would overflow.
+    return {"beta": x * (s * (1.0 - s)) * x}
 
 
 @activation(
@@ -109,7 +133,7 @@ def _(x, beta=1.0):
         "Misra 2019, Mish: A Self Regularized Non-Monotonic Activation Function",
         "https://arxiv.org/abs/1908.08681",
     ),
-    output_range=(-0.308843074580431, INF),
+    output_range=(-0.308843413017250, INF),
     monotonic=False,
     smooth=True,
     keras_name="mish",
@@ -133,8 +157,955 @@ def _tanh_softplus(x):
 def _(x):
     # Closed form with one exp and one division (fastest measured on CPU):
     # f' = e w / d^2, w = 4(x+1) + 4e^2 + e^3 + e(4x+6), d = 2e + e^2 + 2.
-    e = ops.exp(ops.minimum(x, _EXP_CLAMP))
+    # Past the clamp f' is 1 to double precision; clamping x as well keeps
+    # e (4x + 6) finite for huge x.
+    x = ops.minimum(x, _EXP_CLAMP)
+    e = ops.exp(x)
     e2 = e * e
     w = 4.0 * (x + 1.0) + 4.0 * e2 + e2 * e + e * (4.0 * x + 6.0)
     d = 2.0 * e + e2 + 2.0
     return e * w / (d * d)
+
+
+def _is_number(p):
+    """True for a static (Python-number) parameter: lets formulas specialise."""
+    return isinstance(p, (int, float))
+
+
+def _is(p, value):
+    return _is_number(p) and p == value
+
+
+# --- Piecewise-linear and exponential-linear family ----------------------------
+
+
+@activation(
+    formula=r"x \cdot \frac{\mathrm{ReLU6}(x + 3)}{6}",
+    reference=Reference(
+        "Howard et al. 2019, Searching for MobileNetV3",
+        "https://arxiv.org/abs/1905.02244",
+    ),
+    output_range=(-0.375, INF),
+    monotonic=False,
+    smooth=False,
+    keras_name="hard_silu",
+    kinks=(-3.0, 3.0),
+)
+def hard_swish(x):
+    """Hard-Swish: a piecewise-quadratic approximation of Swish.
+
+    Zero below -3, the identity above 3, and x (x + 3) / 6 in between; cheap
+    on mobile hardware. Keras's `hard_silu`/`hard_swish` are this function.
+    """
+    return x * ops.clip(x + 3.0, 0.0, 6.0) * (1.0 / 6.0)
+
+
+@hard_swish.derivative
+def _(x):
+    return ops.where(ops.abs(x) < 3.0, x * (1.0 / 3.0) + 0.5, ops.cast(x > 0, x.dtype))
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+@activation(
+    formula=r"\lambda \begin{cases} x & x > 0 \\ \alpha (e^{x} - 1) & x \le 0"
+    r"\end{cases},\ \alpha \approx 1.6733,\ \lambda \approx 1.0507",
+    reference=Reference(
+        "Klambauer et al. 2017, Self-Normalizing Neural Networks",
+        "https://arxiv.org/abs/1706.02515",
+    ),
+    output_range=(-_SELU_SCALE * _SELU_ALPHA, INF),
+    monotonic=True,
+    smooth=False,
+    keras_name="selu",
+    kinks=(0.0,),
+)
+def selu(x):
+    """Scaled exponential linear unit: self-normalizing ELU.
+
+    Keeps activations near zero mean and unit variance through deep networks
+    when used with LeCun-normal weights and AlphaDropout (see
+    `keras_acts.check_self_normalizing`).
+    """
+    return ops.where(
+        x > 0,
+        _SELU_SCALE * x,
+        (_SELU_SCALE * _SELU_ALPHA) * ops.expm1(ops.minimum(x, 0.0)),
+    )
+
+
+@selu.derivative
+def _(x):
+    return ops.where(
+        x > 0, _SELU_SCALE, (_SELU_SCALE * _SELU_ALPHA) * ops.exp(ops.minimum(x, 0.0))
+    )
+
+
+@activation(
+    formula=r"\begin{cases} x & x > 0 \\ \alpha (e^{x} - 1) & x \le 0\end{cases}",
+    reference=Reference(
+        "Clevert, Unterthiner & Hochreiter 2015, Fast and Accurate Deep Network "
+        "Learning by Exponential Linear Units (ELUs)",
+        "https://arxiv.org/abs/1511.07289",
+    ),
+    params=(
+        Param(
+            "alpha",
+            1.0,
+            "Saturation value for negative inputs (the output tends to -alpha).",
+            low=0.0,
+        ),
+    ),
+    output_range=(-1.0, INF),
+    monotonic=True,
+    smooth=False,
+    keras_name="elu",
+    kinks=(0.0,),
+)
+def elu(x, alpha=1.0):
+    """Exponential linear unit: identity above 0, saturating exponential below.
+
+    The output lower bound given is the one for alpha 1; in general it is
+    -alpha. With alpha 1 the first derivative is continuous at 0.
+    """
+    return ops.where(x > 0, x, alpha * ops.expm1(ops.minimum(x, 0.0)))
+
+
+@elu.derivative
+def _(x, alpha=1.0):
+    return ops.where(x > 0, 1.0, alpha * ops.exp(ops.minimum(x, 0.0)))
+
+
+@elu.param_derivatives
+def _(x, alpha=1.0):
+    return {"alpha": ops.where(x > 0, 0.0, ops.expm1(ops.minimum(x, 0.0)))}
+
+
+@activation(
+    formula=r"\begin{cases} x & x \ge 0 \\ a x & x < 0\end{cases}",
+    reference=Reference(
+        "Maas, Hannun & Ng 2013, Rectifier Nonlinearities Improve Neural Network "
+        "Acoustic Models; learnable slope (PReLU): He et al. 2015",
+        "https://arxiv.org/abs/1502.01852",
+    ),
+    params=(
+        Param(
+            "negative_slope",
+            0.2,
+            "Slope a for negative inputs (Keras's default 0.2; learnable in PReLU).",
+            low=0.0,
+        ),
+    ),
+    output_range=(-INF, INF),
+    monotonic=True,
+    smooth=False,
+    keras_name="leaky_relu",
+    kinks=(0.0,),
+)
+def leaky_relu(x, negative_slope=0.2):
+    """Leaky ReLU: the identity for positive inputs, a small slope otherwise.
+
+    Same default as Keras's `leaky_relu` (0.2), so the string keeps Keras's
+    meaning. As a tensor, `negative_slope` is PReLU's learnable slope. The
+    derivative at 0 is taken as the negative slope.
+    """
+    return ops.where(x >= 0, x, negative_slope * x)
+
+
+@leaky_relu.derivative
+def _(x, negative_slope=0.2):
+    # 1 for x > 0, the slope otherwise; keeps x's dtype for static slopes.
+    return 1.0 + (negative_slope - 1.0) * ops.cast(x <= 0, x.dtype)
+
+
+@leaky_relu.param_derivatives
+def _(x, negative_slope=0.2):
+    return {"negative_slope": ops.minimum(x, 0.0)}
+
+
+@activation(
+    formula=r"\min(\max(x, 0), 6)",
+    reference=Reference(
+        "Krizhevsky 2010, Convolutional Deep Belief Networks on CIFAR-10",
+        "https://www.cs.toronto.edu/~kriz/conv-cifar10-aug2010.pdf",
+    ),
+    output_range=(0.0, 6.0),
+    monotonic=True,
+    smooth=False,
+    keras_name="relu6",
+    fused=False,
+    kinks=(0.0, 6.0),
+)
+def relu6(x):
+    """ReLU capped at 6, as used in MobileNets.
+
+    Uses Keras's own `relu6` op, already one kernel with a lean gradient. The
+    derivative at 0 and 6 is taken as 0.
+    """
+    return ops.relu6(x)
+
+
+@relu6.derivative
+def _(x):
+    return ops.cast(ops.logical_and(x > 0, x < 6), x.dtype)
+
+
+@activation(
+    formula=r"\begin{cases} 1 & x > 0 \\ 0 & x \le 0\end{cases}",
+    reference=Reference(
+        "McCulloch & Pitts 1943, A Logical Calculus of the Ideas Immanent in "
+        "Nervous Activity",
+        "https://doi.org/10.1007/BF02478259",
+    ),
+    output_range=(0.0, 1.0),
+    monotonic=True,
+    smooth=False,
+    derivative_note=(
+        "The derivative is zero everywhere (undefined at 0), so no gradient "
+        "flows through this activation; use it for inference-time thresholds "
+        "or with a straight-through estimator of your own."
+    ),
+    kinks=(0.0,),
+)
+def step(x):
+    """Heaviside step: 1 for positive inputs, 0 otherwise.
+
+    The original threshold unit of the perceptron; not trainable by gradient
+    descent.
+    """
+    return ops.cast(x > 0, x.dtype)
+
+
+@step.derivative
+def _(x):
+    return ops.zeros_like(x)
+
+
+# --- Classic smooth functions --------------------------------------------------
+
+
+@activation(
+    formula=r"\ln(1 + e^{x})",
+    reference=Reference(
+        "Dugas et al. 2000, Incorporating Second-Order Functional Knowledge for "
+        "Better Option Pricing",
+        "https://proceedings.neurips.cc/paper/2000/hash/"
+        "44968aece94f667e4095002d140b5896-Abstract.html",
+    ),
+    output_range=(0.0, INF),
+    monotonic=True,
+    smooth=True,
+    keras_name="softplus",
+    value_at_zero=math.log(2.0),
+)
+def softplus(x):
+    """Softplus: a smooth approximation of ReLU.
+
+    Uses Keras's numerically stable softplus op inside the fused kernel;
+    finite for every finite input.
+    """
+    return _softplus(x)
+
+
+@softplus.derivative
+def _(x):
+    return _sigmoid(x)
+
+
+@activation(
+    formula=r"\frac{1}{1 + e^{-x}}",
+    reference=Reference(
+        "Rumelhart, Hinton & Williams 1986, Learning Representations by "
+        "Back-Propagating Errors",
+        "https://doi.org/10.1038/323533a0",
+    ),
+    output_range=(0.0, 1.0),
+    monotonic=True,
+    smooth=True,
+    keras_name="sigmoid",
+    fused=False,
+    value_at_zero=0.5,
+)
+def sigmoid(x):
+    """Logistic sigmoid: squashes inputs into (0, 1).
+
+    Uses Keras's own `sigmoid` op, already one kernel with a lean gradient.
+    """
+    return ops.sigmoid(x)
+
+
+@sigmoid.derivative
+def _(x):
+    s = ops.sigmoid(x)
+    return s * (1.0 - s)
+
+
+@activation(
+    formula=r"\tanh(x)",
+    reference=Reference(
+        "LeCun et al. 1998, Efficient BackProp",
+        "http://yann.lecun.com/exdb/publis/pdf/lecun-98b.pdf",
+    ),
+    output_range=(-1.0, 1.0),
+    monotonic=True,
+    smooth=True,
+    keras_name="tanh",
+    fused=False,
+    symmetry="odd",
+)
+def tanh(x):
+    """Hyperbolic tangent: a zero-centred sigmoid with outputs in (-1, 1).
+
+    Uses Keras's own `tanh` op, already one kernel with a lean gradient.
+    """
+    return ops.tanh(x)
+
+
+@tanh.derivative
+def _(x):
+    t = ops.tanh(x)
+    return 1.0 - t * t
+
+
+@activation(
+    formula=r"\frac{e^{x_i - \max_j x_j}}{\sum_k e^{x_k - \max_j x_j}}",
+    reference=Reference(
+        "Bridle 1990, Probabilistic Interpretation of Feedforward Classification "
+        "Network Outputs",
+        "https://doi.org/10.1007/978-3-642-76153-9_28",
+    ),
+    params=(
+        Param(
+            "axis",
+            -1,
+            "Axis along which the outputs sum to 1.",
+            low=-16,
+            high=15,
+            integer=True,
+        ),
+    ),
+    output_range=(0.0, 1.0),
+    monotonic=True,
+    smooth=True,
+    keras_name="softmax",
+    fused=False,
+    elementwise=False,
+    value_at_zero=None,
+    derivative_note=(
+        "Softmax is not elementwise: its derivative is the Jacobian "
+        "ds_i/dx_j = s_i (delta_ij - s_j) along `axis`, which Keras's "
+        "softmax op differentiates itself."
+    ),
+)
+def softmax(x, axis=-1):
+    """Softmax: turns scores into probabilities along an axis.
+
+    Uses Keras's own numerically stable `softmax` op (the maximum is
+    subtracted before exponentiating). Each output increases with its own
+    input; on all-zero input each output is 1/n.
+    """
+    return ops.softmax(x, axis=axis)
+
+
+# --- GELU ------------------------------------------------------------------------
+
+_SQRT_HALF = math.sqrt(0.5)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_GELU_CUBIC = 0.044715
+_GELU_SIGMOID_SLOPE = 1.702
+# Beyond this |x| the tanh-form gate is exactly 0 or 1 in float64, so the
+# cubic can be capped without changing the derivative (and cannot overflow).
+_GELU_TANH_CAP = 100.0
+
+
+# Below this, x Phi(x) > -6e-9 (float32 tail): taken as 0, see _normal_cdf.
+_GELU_TAIL = -6.0
+
+
+def _normal_cdf(x):
+    """Phi(x) = (1 + erf(x / sqrt 2)) / 2, with the float32 far tail zeroed.
+
+    XLA's float32 erf tends to -1 + ~1.8e-7 instead of -1, which would give
+    x Phi(x) ~ -1e-7 |x| for very negative x (-9e22 at x = -1e30). Below
+    x = -6, where the true x Phi(x) is above -6e-9, float32 returns 0; above
+    it the float32 error is that of erf (under ~6e-7 in absolute terms). An
+    accurate tail (Mills' ratio continued fraction) measured 2.5x slower
+    under XLA, so it is not used. float64's erf is accurate and used as is.
+    """
+    cdf = 0.5 + 0.5 * ops.erf(x * _SQRT_HALF)
+    if keras.backend.standardize_dtype(x.dtype) == "float64":
+        return cdf
+    return ops.where(x < _GELU_TAIL, 0.0, cdf)
+
+
+@activation(
+    formula=r"x \cdot \Phi(x) = \frac{x}{2}\left(1 + \mathrm{erf}"
+    r"\left(\frac{x}{\sqrt{2}}\right)\right)",
+    reference=Reference(
+        "Hendrycks & Gimpel 2016, Gaussian Error Linear Units (GELUs)",
+        "https://arxiv.org/abs/1606.08415",
+    ),
+    params=(
+        Param(
+            "approximate",
+            "none",
+            'Which form: "none" is the exact erf form (Keras\'s '
+            '`gelu(approximate=False)`); "tanh" is '
+            "0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) (Keras's "
+            '`approximate=True`); "sigmoid" is x sigmoid(1.702 x).',
+            choices=("none", "tanh", "sigmoid"),
+        ),
+    ),
+    output_range=(-0.169971207479904, INF),
+    monotonic=False,
+    smooth=True,
+    keras_name="gelu",
+)
+def gelu(x, approximate="none"):
+    """Gaussian error linear unit: the input weighted by the standard normal CDF.
+
+    The default is the exact erf form, as in `keras.activations.gelu`. The
+    output lower bound given is the exact form's; the tanh form's is
+    -0.170040750571254 and the sigmoid form's -0.163610189636354. Both
+    approximations are computed with one exponential.
+    """
+    if approximate == "tanh":
+        # 0.5 (1 + tanh(u)) == 1 / (1 + e^{-2u}).
+        u = (2.0 * _SQRT_2_OVER_PI) * (x + _GELU_CUBIC * x * x * x)
+        return x / (1.0 + ops.exp(-u))
+    if approximate == "sigmoid":
+        return x / (1.0 + ops.exp(-_GELU_SIGMOID_SLOPE * x))
+    return x * _normal_cdf(x)
+
+
+@gelu.derivative
+def _(x, approximate="none"):
+    if approximate == "tanh":
+        u = (2.0 * _SQRT_2_OVER_PI) * (x + _GELU_CUBIC * x * x * x)
+        s = 1.0 / (1.0 + ops.exp(-u))
+        xc = ops.clip(x, -_GELU_TANH_CAP, _GELU_TANH_CAP)
+        du = (2.0 * _SQRT_2_OVER_PI) * (1.0 + (3.0 * _GELU_CUBIC) * xc * xc)
+        return s + x * (s * (1.0 - s)) * du
+    if approximate == "sigmoid":
+        s = 1.0 / (1.0 + ops.exp(-_GELU_SIGMOID_SLOPE * x))
+        return s + (_GELU_SIGMOID_SLOPE * x) * (s * (1.0 - s))
+    return _normal_cdf(x) + x * (_INV_SQRT_2PI * ops.exp(-0.5 * x * x))
+
+
+# --- Periodic ------------------------------------------------------------------
+
+
+@activation(
+    formula=r"\sin(\omega_0 x)",
+    reference=Reference(
+        "Sitzmann et al. 2020, Implicit Neural Representations with Periodic "
+        "Activation Functions (SIREN)",
+        "https://arxiv.org/abs/2006.09661",
+    ),
+    params=(
+        Param(
+            "w0",
+            1.0,
+            "Frequency factor omega_0 (SIREN uses 30 together with its special "
+            "weight initialisation, see `keras_acts.layers.SirenDense`).",
+            low=0.0,
+            low_inclusive=False,
+        ),
+    ),
+    output_range=(-1.0, 1.0),
+    monotonic=False,
+    smooth=True,
+    symmetry="odd",
+)
+def sine(x, w0=1.0):
+    """Sine activation, the nonlinearity of SIREN networks.
+
+    A large `w0` only trains well with SIREN's initialisation; for a whole
+    SIREN layer use `keras_acts.layers.SirenDense`.
+    """
+    return ops.sin(w0 * x)
+
+
+@sine.derivative
+def _(x, w0=1.0):
+    return w0 * ops.cos(w0 * x)
+
+
+@sine.param_derivatives
+def _(x, w0=1.0):
+    return {"w0": x * ops.cos(w0 * x)}
+
+
+@activation(
+    formula=r"x + \frac{\sin^2(\alpha x)}{\alpha}",
+    reference=Reference(
+        "Liu Ziyin, Hartwig & Ueda 2020, Neural Networks Fail to Learn Periodic "
+        "Functions and How to Fix It",
+        "https://arxiv.org/abs/2006.08195",
+    ),
+    params=(
+        Param(
+            "alpha",
+            1.0,
+            "Frequency of the periodic component (learnable per channel in the paper).",
+            low=0.0,
+            low_inclusive=False,
+        ),
+    ),
+    output_range=(-INF, INF),
+    monotonic=True,
+    smooth=True,
+)
+def snake(x, alpha=1.0):
+    """Snake: the identity plus a periodic ripple, for learning periodic data.
+
+    Its derivative 1 + sin(2 alpha x) is never negative, so it is monotonic.
+    """
+    s = ops.sin(alpha * x)
+    return x + s * s / alpha
+
+
+@snake.derivative
+def _(x, alpha=1.0):
+    return 1.0 + ops.sin(2.0 * alpha * x)
+
+
+@snake.param_derivatives
+def _(x, alpha=1.0):
+    s = ops.sin(alpha * x)
+    return {"alpha": x * ops.sin(2.0 * alpha * x) / alpha - s * s / (alpha * alpha)}
+
+
+# --- Self-gated family -----------------------------------------------------------
+
+
+@activation(
+    formula=r"x \cdot \tanh(x)",
+    reference=Reference(
+        "Roy et al. 2019, LiSHT: Non-Parametric Linearly Scaled Hyperbolic "
+        "Tangent Activation Function for Neural Networks",
+        "https://arxiv.org/abs/1901.05894",
+    ),
+    output_range=(0.0, INF),
+    monotonic=False,
+    smooth=True,
+    symmetry="even",
+)
+def lisht(x):
+    """LiSHT: the input scaled by its own tanh; even and non-negative."""
+    return x * ops.tanh(x)
+
+
+@lisht.derivative
+def _(x):
+    t = ops.tanh(x)
+    return t + x * (1.0 - t * t)
+
+
+@activation(
+    formula=r"x \cdot \tanh(\ln(1 + \sigma(x)))",
+    reference=Reference(
+        "Wang, Ren & Wang 2022, Smish: A Novel Activation Function for Deep "
+        "Learning Methods",
+        "https://doi.org/10.3390/electronics11040540",
+    ),
+    output_range=(-0.249993663660130, INF),
+    monotonic=False,
+    smooth=True,
+)
+def smish(x):
+    """Smish: a Mish-like gate built on the logistic sigmoid.
+
+    Computed with one exponential: tanh(ln(1 + s)) = n / (n + 2) with
+    n = s (s + 2), s = sigmoid(x).
+    """
+    s = _sigmoid(x)
+    n = s * (s + 2.0)
+    return x * n / (n + 2.0)
+
+
+@smish.derivative
+def _(x):
+    s = _sigmoid(x)
+    n = s * (s + 2.0)
+    inv = 1.0 / (n + 2.0)
+    # d/dx [n / (n + 2)] = 2 n' / (n + 2)^2, n' = 2 (s + 1) s (1 - s).
+    dn = 2.0 * (s + 1.0) * (s * (1.0 - s))
+    return n * inv + x * (2.0 * dn * inv * inv)
+
+
+@activation(
+    formula=r"x \cdot \ln(1 + \sigma(x))",
+    reference=Reference(
+        "Zhu et al. 2021, Logish: A New Nonlinear Nonmonotonic Activation "
+        "Function for Convolutional Neural Network (Neurocomputing 458)",
+        "https://doi.org/10.1016/j.neucom.2021.06.067",
+    ),
+    output_range=(-0.252768816789440, INF),
+    monotonic=False,
+    smooth=True,
+)
+def logish(x):
+    """Logish: the input gated by the logarithm of one plus its sigmoid."""
+    return x * _log1p_unit(_sigmoid(x))
+
+
+@logish.derivative
+def _(x):
+    s = _sigmoid(x)
+    return _log1p_unit(s) + x * (s * (1.0 - s)) / (1.0 + s)
+
+
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+
+
+@activation(
+    formula=r"x \cdot \mathrm{erf}(\ln(1 + e^{x}))",
+    reference=Reference(
+        "Nag & Bhattacharyya 2021, SERF: Towards Better Training of Deep Neural "
+        "Networks Using Log-Softplus ERror Activation Function",
+        "https://arxiv.org/abs/2108.09598",
+    ),
+    output_range=(-0.348437458759606, INF),
+    monotonic=False,
+    smooth=True,
+)
+def serf(x):
+    """SERF: the input gated by the error function of its softplus."""
+    return x * ops.erf(_softplus(x))
+
+
+@serf.derivative
+def _(x):
+    sp = _softplus(x)
+    return ops.erf(sp) + x * (_TWO_OVER_SQRT_PI * ops.exp(-sp * sp) * _sigmoid(x))
+
+
+# --- Squared ReLU ----------------------------------------------------------------
+
+# Makes the output zero-mean and unit-variance for x ~ N(0, 1):
+# E[relu(x)^2] = 1/2 and Var[relu(x)^2] = 5/4.
+_STAR_RELU_SCALE = 1.0 / math.sqrt(1.25)
+_STAR_RELU_BIAS = -0.5 / math.sqrt(1.25)
+
+
+@activation(
+    formula=r"s \cdot \mathrm{ReLU}(x)^2 + b",
+    reference=Reference(
+        "Yu et al. 2022, MetaFormer Baselines for Vision",
+        "https://arxiv.org/abs/2210.13452",
+    ),
+    params=(
+        Param(
+            "scale",
+            _STAR_RELU_SCALE,
+            "Scale s of the squared ReLU (1/sqrt(5/4), learnable in the paper).",
+        ),
+        Param(
+            "bias",
+            _STAR_RELU_BIAS,
+            "Bias b (-(1/2)/sqrt(5/4), learnable in the paper).",
+        ),
+    ),
+    output_range=(_STAR_RELU_BIAS, INF),
+    monotonic=True,
+    smooth=False,
+    value_at_zero=_STAR_RELU_BIAS,
+)
+def star_relu(x, scale=_STAR_RELU_SCALE, bias=_STAR_RELU_BIAS):
+    """StarReLU: a scaled and shifted squared ReLU.
+
+    The defaults normalise the output for standard-normal inputs. The output
+    grows as x^2: it overflows to inf above about 2e19 in float32 (about 270
+    in float16), which is the true value in that dtype. Its first derivative
+    is continuous; the second jumps at 0.
+    """
+    r = ops.relu(x)
+    return scale * (r * r) + bias
+
+
+@star_relu.derivative
+def _(x, scale=_STAR_RELU_SCALE, bias=_STAR_RELU_BIAS):
+    return (2.0 * scale) * ops.relu(x)
+
+
+@star_relu.param_derivatives
+def _(x, scale=_STAR_RELU_SCALE, bias=_STAR_RELU_BIAS):
+    r = ops.relu(x)
+    return {"scale": r * r, "bias": ops.ones_like(x)}
+
+
+# --- Parametric families (Biswas et al.) -----------------------------------------
+
+# tanh(u) is exactly +-1 in float32 and float64 for |u| >= 20, so its
+# derivative there is exactly 0 whatever multiplies it.
+_TANH_SATURATION = 20.0
+# exp(80) ~ 5.5e34: finite in float32, and far past tanh's saturation.
+_GATE_EXP_CLAMP = 80.0
+# Keeps 1 / (tiny quotient) finite in parameter gradients at extreme inputs.
+_TINY = 1e-30
+
+
+def _tanhsoft_gate(x, alpha, beta, gamma):
+    """u = alpha x + beta e^{gamma x} (terms with a static 0 dropped), e^{gamma x}."""
+    e = ops.exp(ops.minimum(gamma * x, _GATE_EXP_CLAMP))
+    u = None
+    if not _is(alpha, 0):
+        u = alpha * x
+    if not _is(beta, 0):
+        u = beta * e if u is None else u + beta * e
+    return (ops.zeros_like(x) if u is None else u), e
+
+
+def _log_delta_plus_exp(x, delta):
+    """ln(delta + e^x), stably; exactly x for delta = 0."""
+    if _is(delta, 0):
+        return x
+    if _is(delta, 1):
+        return _softplus(x)
+    # logaddexp(x, ln delta); a tensor delta of 0 gives ln 0 = -inf -> x.
+    log_delta = math.log(delta) if _is_number(delta) else ops.log(delta)
+    return ops.maximum(x, log_delta) + _log1p_unit(ops.exp(-ops.abs(x - log_delta)))
+
+
+def _dlog_delta_plus_exp(x, delta, log_term):
+    """d/dx ln(delta + e^x) = e^x / (delta + e^x)."""
+    if _is(delta, 0):
+        return None  # Exactly 1.
+    if _is(delta, 1):
+        return _sigmoid(x)
+    return ops.exp(x - log_term)
+
+
+def _tanhsoft_needs_mask(beta, gamma):
+    # sech^2(u) * beta gamma e^{gamma x} is 0 * inf only if beta gamma e^80
+    # can overflow; static small parameters rule that out at trace time.
+    return not (_is_number(beta) and _is_number(gamma) and beta * gamma < 1e3)
+
+
+@activation(
+    formula=r"\tanh(\alpha x + \beta e^{\gamma x}) \cdot \ln(\delta + e^{x})",
+    reference=Reference(
+        "Biswas, Kumar, Banerjee & Pandey 2020, TanhSoft - a family of "
+        "activation functions combining Tanh and Softplus",
+        "https://arxiv.org/abs/2009.03863",
+    ),
+    params=(
+        Param("alpha", 0.0, "Slope alpha inside the tanh.", high=1.0),
+        Param("beta", 0.6, "Weight beta of the exponential term.", low=0.0),
+        Param(
+            "gamma",
+            1.0,
+            "Rate gamma of the exponential term.",
+            low=0.0,
+            low_inclusive=False,
+        ),
+        Param(
+            "delta",
+            0.0,
+            "Offset delta inside the logarithm; 0 makes ln(delta + e^x) = x, "
+            "1 makes it softplus.",
+            low=0.0,
+            high=1.0,
+        ),
+    ),
+    output_range=(-0.217316752616395, INF),
+    monotonic=False,
+    smooth=True,
+)
+def tanhsoft(x, alpha=0.0, beta=0.6, gamma=1.0, delta=0.0):
+    """TanhSoft: a four-parameter family combining tanh and softplus.
+
+    The defaults give x tanh(0.6 e^x), the paper's headline case; its other
+    named case tanh(0.87 x) ln(1 + e^x) is alpha=0.87, beta=0, delta=1. The
+    paper's constraints alpha <= 1, beta >= 0, gamma > 0, 0 <= delta <= 1 are
+    enforced. The output lower bound given is the default's. The exponential
+    is clamped at e^80, which only matters when beta e^80 would not already
+    saturate the tanh (beta below about 1e-33).
+    """
+    u, _ = _tanhsoft_gate(x, alpha, beta, gamma)
+    return ops.tanh(u) * _log_delta_plus_exp(x, delta)
+
+
+def _tanhsoft_sech2(u, beta, gamma):
+    t = ops.tanh(u)
+    sech2 = 1.0 - t * t
+    if not _is(beta, 0) and _tanhsoft_needs_mask(beta, gamma):
+        sech2 = ops.where(ops.abs(u) < _TANH_SATURATION, sech2, 0.0)
+    return t, sech2
+
+
+@tanhsoft.derivative
+def _(x, alpha=0.0, beta=0.6, gamma=1.0, delta=0.0):
+    u, e = _tanhsoft_gate(x, alpha, beta, gamma)
+    t, sech2 = _tanhsoft_sech2(u, beta, gamma)
+    du = None
+    if not _is(alpha, 0):
+        du = alpha
+    if not _is(beta, 0):
+        du = (beta * gamma) * e if du is None else du + (beta * gamma) * e
+    log_term = _log_delta_plus_exp(x, delta)
+    dlog = _dlog_delta_plus_exp(x, delta, log_term)
+    outer = t if dlog is None else t * dlog
+    if du is None:
+        return outer
+    return (sech2 * du) * log_term + outer
+
+
+@tanhsoft.param_derivatives
+def _(x, alpha=0.0, beta=0.6, gamma=1.0, delta=0.0):
+    u, e = _tanhsoft_gate(x, alpha, beta, gamma)
+    t, sech2 = _tanhsoft_sech2(u, beta, gamma)
+    log_term = _log_delta_plus_exp(x, delta)
+    # d/d delta ln(delta + e^x) = 1 / (delta + e^x) = e^{-ln(...)}, clamped
+    # so that it stays finite where delta + e^x underflows.
+    inv = ops.exp(ops.minimum(-log_term, _GATE_EXP_CLAMP))
+    return {
+        "alpha": (sech2 * x) * log_term,
+        "beta": (sech2 * e) * log_term,
+        "gamma": ((sech2 * beta) * e * x) * log_term,
+        "delta": t * inv,
+    }
+
+
+# |x| beyond which x / sqrt(beta + gamma x^2) is +-1/sqrt(gamma) to double
+# precision (for beta / gamma < 1e14); clipping there keeps gamma x^2 finite.
+_EIS_CLIP = 1e15
+# Below this, ln(softplus(x)) == x and sigmoid(x) / softplus(x) == 1 in float64.
+_EIS_LOG_TAIL = -40.0
+
+
+def _eis_parts(x, alpha, beta, gamma, delta, theta):
+    """Intermediates of EIS shared by the forward and both derivatives.
+
+    f = r * Sa * v with r = x / P, P = sqrt(beta + gamma x^2), Sa =
+    softplus(x)^alpha and v = P / (P + delta e^{-theta x}); None stands for
+    the exact 1 (v) or 0 (w = 1 - v) that static parameters give.
+    """
+    p = {}
+    if _is(gamma, 0):
+        root = math.sqrt(beta) if _is_number(beta) else ops.sqrt(beta)
+        p["rs"] = 1.0 / root
+        p["r"] = x * p["rs"]
+        p["P"] = root
+        p["dr"] = p["rs"]  # beta / P^3 with P^2 = beta.
+    else:
+        xc = ops.clip(x, -_EIS_CLIP, _EIS_CLIP)
+        q = beta + gamma * (xc * xc)
+        rs = ops.rsqrt(q)
+        p["rs"] = rs
+        # The clip is exact only for gamma > 0; a tensor gamma may be 0.
+        p["r"] = (xc if _is_number(gamma) else ops.where(gamma > 0, xc, x)) * rs
+        p["P"] = q * rs
+        p["dr"] = beta * (rs * rs * rs)
+    if _is(alpha, 0):
+        p["Sa"], p["dSa"] = None, None
+    else:
+        sp = _softplus(x)
+        if _is(alpha, 1):
+            p["Sa"], p["dSa"] = sp, _sigmoid(x)
+        else:
+            log_sp = ops.where(x < _EIS_LOG_TAIL, x, ops.log(sp))
+            sa = ops.exp(alpha * log_sp)
+            ratio = ops.where(x < _EIS_LOG_TAIL, 1.0, _sigmoid(x) / sp)
+            p["Sa"], p["dSa"] = sa, alpha * sa * ratio
+    if _is(delta, 0):
+        p["v"], p["w"] = None, None
+    else:
+        if _is(theta, 0):
+            q_term = delta
+        elif _is_number(delta):
+            q_term = delta * ops.exp(-theta * x)  # inf is fine: v -> 0.
+        else:
+            q_term = ops.exp(ops.log(delta) - theta * x)  # delta = 0 -> 0.
+        v = p["P"] / (p["P"] + q_term)
+        p["v"], p["w"] = v, 1.0 - v
+    return p
+
+
+def _times(a, b):
+    """a * b where None stands for an exact 1."""
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return a * b
+
+
+@activation(
+    formula=r"\frac{x \, (\ln(1 + e^{x}))^{\alpha}}"
+    r"{\sqrt{\beta + \gamma x^2} + \delta e^{-\theta x}}",
+    reference=Reference(
+        "Biswas, Kumar, Banerjee & Pandey 2020, EIS - a family of activation "
+        "functions combining Exponential, ISRU, and Softplus",
+        "https://arxiv.org/abs/2009.13501",
+    ),
+    params=(
+        Param("alpha", 1.0, "Power alpha of the softplus factor.", low=0.0),
+        Param(
+            "beta",
+            1.0,
+            "Constant beta under the square root (> 0 keeps the root away from 0).",
+            low=0.0,
+            low_inclusive=False,
+        ),
+        Param("gamma", 1.0, "Weight gamma of x^2 under the square root.", low=0.0),
+        Param("delta", 0.0, "Weight delta of the exponential term.", low=0.0),
+        Param("theta", 1.0, "Rate theta of the exponential term.", low=0.0),
+    ),
+    output_range=(-0.232155236809460, INF),
+    monotonic=False,
+    smooth=True,
+)
+def eis(x, alpha=1.0, beta=1.0, gamma=1.0, delta=0.0, theta=1.0):
+    """EIS: a five-parameter family combining exponential, ISRU and softplus.
+
+    The defaults give x ln(1 + e^x) / sqrt(1 + x^2), the case the paper's
+    abstract reports the largest gains for; x / (1 + 0.68 e^{-1.7 x}) is
+    alpha=0, gamma=0, delta=0.68, theta=1.7. beta must be positive, so the
+    paper's beta = 0 case x ln(1 + e^x) / (|x| + 1.16 e^{-x}) is only reached
+    approximately (small beta). The output lower bound given is the
+    default's.
+    """
+    p = _eis_parts(x, alpha, beta, gamma, delta, theta)
+    return _times(_times(p["r"], p["Sa"]), p["v"])
+
+
+@eis.derivative
+def _(x, alpha=1.0, beta=1.0, gamma=1.0, delta=0.0, theta=1.0):
+    p = _eis_parts(x, alpha, beta, gamma, delta, theta)
+    r, sa, dsa = p["r"], p["Sa"], p["dSa"]
+    # f' = v [r' Sa + r (Sa' + Sa w (gamma r / P + theta))]; v' = w v (P'/P + theta).
+    radial = _times(p["dr"], sa)
+    inner = dsa
+    if p["w"] is not None:
+        growth = theta if _is(gamma, 0) else gamma * r * p["rs"] + theta
+        tail = _times(sa, p["w"]) * growth
+        inner = tail if inner is None else inner + tail
+    if p["v"] is None:
+        return radial if inner is None else radial + r * inner
+    v = p["v"]
+    if inner is None:
+        return v * radial
+    return v * radial + (v * r) * inner
+
+
+@eis.param_derivatives
+def _(x, alpha=1.0, beta=1.0, gamma=1.0, delta=0.0, theta=1.0):
+    p = _eis_parts(x, alpha, beta, gamma, delta, theta)
+    f = _times(_times(p["r"], p["Sa"]), p["v"])
+    v = 1.0 if p["v"] is None else p["v"]
+    w = 0.0 if p["w"] is None else p["w"]
+    log_sp = ops.where(x < _EIS_LOG_TAIL, x, ops.log(_softplus(x)))
+    # d/d delta: -f e^{-theta x} / D = -f / (P e^{theta x} + delta).
+    denom = ops.maximum(p["P"] * ops.exp(theta * x) + delta, _TINY)
+    return {
+        "alpha": f * log_sp,
+        "beta": -0.5 * (f * v) * (p["rs"] * p["rs"]),
+        "gamma": -0.5 * v * ((f * p["r"]) * p["r"]),
+        "delta": -f / denom,
+        "theta": f * (x * w),
+    }
