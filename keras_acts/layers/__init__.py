@@ -1,0 +1,67 @@
+"""Keras layers: one per activation, plus learnable and structural layers.
+
+* One layer per registry activation, generated from its definition (name in
+  CamelCase with Keras's acronyms: `Mish`, `GELU`, `ReLU6`, `LiSHT`, ...);
+  parameters are fixed at construction.
+* Learnable versions where a parameter is worth training: `Swish` (beta),
+  `Snake` (alpha, per channel), `TanhSoft`, `EIS`, `StarReLU`, and `PReLU`
+  (leaky ReLU with a learned per-channel slope). They replace the static
+  layer of the same activation.
+* `Maxout`, `SirenDense` (with `keras_acts.initializers`), `SELUDense`.
+* The rational units `PAU`, `OrthogonalPade`, `HP1`, `HP2`.
+
+Every layer is registered for saving under the package ``keras_acts`` and
+also works as ``activation=`` of another layer
+(``keras.layers.Dense(64, activation=PReLU())``).
+"""
+
+from keras_acts import _spec
+from keras_acts._rational import HP1 as HP1
+from keras_acts._rational import HP2 as HP2
+from keras_acts._rational import PAU as PAU
+from keras_acts._rational import OrthogonalPade as OrthogonalPade
+from keras_acts.layers._activation import learnable_layer, static_layer
+from keras_acts.layers._dense import SELUDense as SELUDense
+from keras_acts.layers._dense import SirenDense as SirenDense
+from keras_acts.layers._maxout import Maxout as Maxout
+from keras_acts.layers._prelu import PReLU as PReLU
+
+# Activations whose layer trains its parameters (the paper learns them).
+_LEARNABLE = {
+    "swish": dict(
+        note="beta = 1 is SiLU; `trainable_beta=False` gives a fixed-beta Swish."
+    ),
+    "snake": dict(
+        per_channel_default=True,
+        note="As in the paper, alpha is learned per channel by default.",
+    ),
+    "tanhsoft": dict(
+        note="The constraints alpha <= 1, beta >= 0, gamma > 0, 0 <= delta <= 1 "
+        "of the paper hold throughout training."
+    ),
+    "eis": dict(
+        note="The constraints alpha, gamma, delta, theta >= 0 and beta > 0 hold "
+        "throughout training."
+    ),
+    "star_relu": dict(note="As in the paper, scale and bias are learned."),
+}
+
+
+def _generate():
+    classes = {}
+    for spec in _spec.registry().values():
+        if spec.name in _LEARNABLE:
+            cls = learnable_layer(spec, **_LEARNABLE[spec.name])
+        else:
+            cls = static_layer(spec)
+        classes[cls.__name__] = cls
+    return classes
+
+
+_GENERATED = _generate()
+globals().update(_GENERATED)
+
+__all__ = sorted(
+    [*_GENERATED, "PReLU", "Maxout", "SirenDense", "SELUDense"]
+    + ["PAU", "OrthogonalPade", "HP1", "HP2"]
+)
