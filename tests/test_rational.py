@@ -1,0 +1,409 @@
+"""Tests for the rational units (PAU, OrthogonalPade, HP1, HP2).
+
+Every value is checked against an independent float64 NumPy reference built
+from `numpy.polynomial` (and `scipy.special` for Chebyshev U), never against
+the code under test.
+"""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import keras
+import numpy as np
+import pytest
+from numpy.polynomial import chebyshev, hermite, hermite_e, laguerre, legendre
+from numpy.polynomial import polynomial as power
+
+import keras_acts  # noqa: F401
+from keras_acts import _rational
+from keras_acts._rational import HP1, HP2, PAU, OrthogonalPade
+
+BACKEND = keras.backend.backend()
+needs_tf = pytest.mark.skipif(BACKEND != "tensorflow", reason="TensorFlow only")
+
+# Published PAU coefficients (Molina et al. 2019), version A, degrees 5/4,
+# leaky ReLU slope 0.01.
+PUBLISHED_A = (0.029793, 0.618374, 2.323309, 3.051936, 1.485420, 0.251024)
+PUBLISHED_B = (-1.141955, 4.393160, 0.871471, 0.347197)
+
+
+def _chebyshev_u_vander(x, degree):
+    from scipy.special import eval_chebyu
+
+    return np.stack([eval_chebyu(i, x) for i in range(degree + 1)], axis=-1)
+
+
+VANDER = {
+    "power": power.polyvander,
+    "chebyshev_first_kind": chebyshev.chebvander,
+    "chebyshev_second_kind": _chebyshev_u_vander,
+    "hermite_probabilists": hermite_e.hermevander,
+    "hermite_physicists": hermite.hermvander,
+    "laguerre": laguerre.lagvander,
+    "legendre": legendre.legvander,
+}
+
+
+def reference(x, numerator, denominator, version, basis):
+    """float64 N/D from numpy.polynomial; coefficients may be per-channel."""
+    x = np.asarray(x, np.float64)
+    numerator = np.asarray(numerator, np.float64)
+    denominator = np.asarray(denominator, np.float64)
+    m, n = len(numerator) - 1, len(denominator)
+    f = VANDER[basis](x, max(m, n))  # (..., degree+1)
+    top = sum(numerator[i] * f[..., i] for i in range(m + 1))
+    if version == "A":
+        bottom = 1.0 + sum(
+            np.abs(denominator[j - 1]) * np.abs(f[..., j]) for j in range(1, n + 1)
+        )
+    else:
+        bottom = 1.0 + np.abs(
+            sum(denominator[j - 1] * f[..., j] for j in range(1, n + 1))
+        )
+    return top / bottom
+
+
+def _grid():
+    # Dense near the origin, and well beyond |x| = 1 where the scaled form runs.
+    return np.concatenate(
+        [np.linspace(-3.0, 3.0, 61), [-50.0, -7.5, -1.0, 1.0, 1.0001, 12.0, 40.0]]
+    )
+
+
+@pytest.mark.parametrize("basis", list(_rational.BASES))
+def test_each_basis_polynomial_matches_numpy(basis):
+    x = _grid()
+    degree = 6
+    expected = VANDER[basis](x, degree)
+    for i in range(degree + 1):
+        numerator = np.eye(degree + 1)[i]
+        got = keras.ops.convert_to_numpy(
+            _rational.rational(x, list(numerator), [0.0], "A", basis)
+        )
+        np.testing.assert_allclose(
+            got, expected[:, i], rtol=1e-12, atol=1e-12, err_msg=f"f_{i}"
+        )
+
+
+@pytest.mark.parametrize("version", ["A", "B"])
+@pytest.mark.parametrize("basis", list(_rational.BASES))
+def test_values_match_float64_reference(basis, version):
+    rng = np.random.default_rng(0)
+    numerator = rng.normal(size=6)
+    denominator = rng.normal(size=4)
+    x = _grid()
+    got = keras.ops.convert_to_numpy(
+        _rational.rational(x, list(numerator), list(denominator), version, basis)
+    )
+    expected = reference(x, numerator, denominator, version, basis)
+    np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("degrees", [(3, 2), (2, 4), (6, 6)])
+def test_other_degrees(degrees):
+    m, n = degrees
+    rng = np.random.default_rng(1)
+    numerator, denominator = rng.normal(size=m + 1), rng.normal(size=n)
+    x = _grid()
+    for version in ("A", "B"):
+        got = keras.ops.convert_to_numpy(
+            _rational.rational(x, list(numerator), list(denominator), version, "power")
+        )
+        expected = reference(x, numerator, denominator, version, "power")
+        np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
+
+
+@needs_tf
+@pytest.mark.parametrize("version", ["A", "B"])
+@pytest.mark.parametrize("basis", ["power", "hermite_physicists", "laguerre"])
+def test_gradients_match_finite_differences(basis, version):
+    import tensorflow as tf
+
+    rng = np.random.default_rng(2)
+    numerator = rng.normal(size=6)
+    denominator = rng.normal(size=4)
+    # Away from kinks of |.| so central differences are valid.
+    x = np.array([-4.3, -1.7, -0.6, -0.13, 0.21, 0.77, 1.3, 2.9, 9.0])
+    upstream = rng.normal(size=x.shape)
+
+    def loss_np(xv, num, den):
+        return np.sum(upstream * reference(xv, num, den, version, basis))
+
+    xt = tf.constant(x)
+    coeffs = [tf.constant(c) for c in np.concatenate([numerator, denominator])]
+    with tf.GradientTape() as tape:
+        tape.watch([xt, *coeffs])
+        y = _rational.rational(xt, coeffs[:6], coeffs[6:], version, basis)
+        loss = tf.reduce_sum(upstream * y)
+    grads = tape.gradient(loss, [xt, *coeffs])
+
+    eps = 1e-6
+    dx_fd = (
+        upstream
+        * (
+            reference(x + eps, numerator, denominator, version, basis)
+            - reference(x - eps, numerator, denominator, version, basis)
+        )
+        / (2 * eps)
+    )
+    np.testing.assert_allclose(grads[0].numpy(), dx_fd, rtol=1e-5, atol=1e-7)
+    theta = np.concatenate([numerator, denominator])
+    for k in range(len(theta)):
+        plus, minus = theta.copy(), theta.copy()
+        plus[k] += eps
+        minus[k] -= eps
+        fd = (loss_np(x, plus[:6], plus[6:]) - loss_np(x, minus[:6], minus[6:])) / (
+            2 * eps
+        )
+        np.testing.assert_allclose(
+            grads[1 + k].numpy(), fd, rtol=1e-5, atol=1e-7, err_msg=f"coef {k}"
+        )
+
+
+@needs_tf
+@pytest.mark.parametrize("dtype", ["float32", "float16", "bfloat16"])
+@pytest.mark.parametrize("layer_cls", [PAU, HP1, HP2])
+@pytest.mark.parametrize("version", ["A", "B"])
+def test_finite_output_and_gradients_for_extreme_inputs(layer_cls, version, dtype):
+    import tensorflow as tf
+
+    finfo_max = {"float32": 1e30, "float16": 65504.0, "bfloat16": 1e30}[dtype]
+    values = [0.0, 1e-30, -1e-7, 0.999, -1.0, 1.0001, 3.0, -1e3, 1e4, 3e4]
+    values += [finfo_max, -finfo_max]
+    x = tf.cast(tf.constant(values, tf.float32), dtype)
+    policy = {"float32": "float32", "float16": "mixed_float16",
+              "bfloat16": "mixed_bfloat16"}[dtype]  # fmt: skip
+    layer = layer_cls(version=version, dtype=policy)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = layer(x)
+    grads = tape.gradient(y, [x, *layer.trainable_weights])
+    assert y.dtype == x.dtype
+    num, den = layer.coefficients()
+    x64 = tf.cast(x, tf.float64).numpy()
+    expected = reference(x64, num, den, version, layer.basis)
+    # Finite wherever the true value is representable in `dtype`.
+    representable = np.abs(expected) < 0.5 * float(tf.as_dtype(dtype).max)
+    got = tf.cast(y, tf.float32).numpy()
+    assert np.all(np.isfinite(got[representable]))
+    for g in grads:
+        assert np.all(np.isfinite(tf.cast(g, tf.float32).numpy()))
+    tolerance = 1e-5 if dtype == "float32" else 2e-2
+    np.testing.assert_allclose(
+        got[representable], expected[representable], rtol=tolerance, atol=1e-2
+    )
+
+
+def test_fit_beats_published_leaky_relu_coefficients():
+    layer = PAU(numerator_degree=5, denominator_degree=4, version="A")
+    x = np.linspace(-3.0, 3.0, 20001)
+    target = np.where(x >= 0, x, 0.01 * x)
+    num, den = layer.coefficients()
+    ours = np.max(np.abs(reference(x, num, den, "A", "power") - target))
+    published = np.max(
+        np.abs(reference(x, PUBLISHED_A, PUBLISHED_B, "A", "power") - target)
+    )
+    assert ours <= published
+    assert abs(layer.fit_error - ours) < 1e-3  # fit_error is the same measure.
+
+
+def test_fit_to_names_and_callables():
+    from scipy.special import expit
+
+    unit = PAU(approximate="swish")
+    x = np.linspace(-3, 3, 1001)
+    num, den = unit.coefficients()
+    err = np.max(np.abs(reference(x, num, den, "A", "power") - x * expit(x)))
+    assert err < 0.02
+    assert unit.fit_error == pytest.approx(err, abs=1e-3)
+    unit = OrthogonalPade(basis="legendre", approximate=np.tanh, fit_range=(-4, 4))
+    x = np.linspace(-4, 4, 1001)
+    num, den = unit.coefficients()
+    err = np.max(np.abs(reference(x, num, den, "A", "legendre") - np.tanh(x)))
+    assert err < 0.02
+    # Deterministic and cached.
+    again = OrthogonalPade(basis="legendre", approximate=np.tanh, fit_range=(-4, 4))
+    np.testing.assert_array_equal(again.coefficients()[0], num)
+
+
+@pytest.mark.parametrize(
+    "kwargs, fragment",
+    [
+        (dict(approximate="leaky_rel"), "'leaky_relu'"),
+        (dict(approximate=3), "approximate"),
+        (dict(version="C"), "version"),
+        (dict(numerator_degree=-1), "numerator_degree"),
+        (dict(denominator_degree=2.5), "denominator_degree"),
+        (dict(fit_range=(3, -3)), "fit_range"),
+        (dict(per_channel="yes"), "per_channel"),
+        (dict(initial_coefficients={"numerator": [1.0]}), "initial_coefficients"),
+        (dict(approximate=None), "approximate"),
+    ],
+)
+def test_bad_arguments_raise(kwargs, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        PAU(**kwargs)
+
+
+def test_bad_basis_raises():
+    with pytest.raises(ValueError, match="basis"):
+        OrthogonalPade(basis="hermit")
+
+
+@pytest.mark.parametrize(
+    "layer",
+    [
+        lambda: PAU(version="B", per_channel=True, axis=1),
+        lambda: OrthogonalPade(basis="chebyshev_second_kind", approximate="mish"),
+        lambda: HP1(numerator_degree=4, denominator_degree=3),
+        lambda: HP2(approximate=np.tanh),
+    ],
+)
+def test_get_config_round_trip(layer):
+    original = layer()
+    config = original.get_config()
+    clone = type(original).from_config(config)
+    assert clone.get_config() == config
+    for a, b in zip(original.coefficients(), clone.coefficients(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    # Through Keras's generic (de)serialization, by registered name.
+    revived = keras.layers.deserialize(keras.layers.serialize(original))
+    assert type(revived) is type(original)
+
+
+def _regression_data():
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-2, 2, size=(256, 4)).astype("float32")
+    y = (np.sin(2 * x[:, :1]) * x[:, 1:2] + np.abs(x[:, 2:3])).astype("float32")
+    return x, y
+
+
+@pytest.mark.parametrize("layer_cls", [PAU, HP1])
+def test_small_network_learns(layer_cls):
+    keras.utils.set_random_seed(0)
+    x, y = _regression_data()
+    unit = layer_cls()
+    model = keras.Sequential(
+        [keras.Input((4,)), keras.layers.Dense(32), unit, keras.layers.Dense(1)]
+    )
+    model.compile(keras.optimizers.Adam(0.01), "mse")
+    before = [c.copy() for c in unit.coefficients()]
+    loss0 = model.evaluate(x, y, verbose=0)
+    model.fit(x, y, epochs=30, batch_size=64, verbose=0)
+    loss1 = model.evaluate(x, y, verbose=0)
+    assert loss1 < 0.5 * loss0
+    after = unit.coefficients()
+    assert max(np.max(np.abs(a - b)) for a, b in zip(after, before, strict=True)) > 1e-3
+
+
+def test_learned_coefficients_survive_keras_round_trip(tmp_path):
+    keras.utils.set_random_seed(0)
+    x, y = _regression_data()
+    model = keras.Sequential(
+        [
+            keras.Input((4,)),
+            keras.layers.Dense(8),
+            PAU(approximate=np.tanh),  # A callable: not serializable itself.
+            keras.layers.Dense(8),
+            HP2(per_channel=True),
+            keras.layers.Dense(1),
+        ]
+    )
+    model.compile("adam", "mse")
+    model.fit(x, y, epochs=2, batch_size=64, verbose=0)
+    path = tmp_path / "model.keras"
+    model.save(path)
+    expected = {
+        layer.name: layer.coefficients()
+        for layer in model.layers
+        if hasattr(layer, "coefficients")
+    }
+    np.savez(tmp_path / "expected.npz", x=x[:16], y=model.predict(x[:16], verbose=0))
+    script = textwrap.dedent(
+        f"""
+        import numpy as np, keras, keras_acts
+        import keras_acts._rational  # TODO(lead): drop once keras_acts imports it.
+        model = keras.models.load_model({str(path)!r})
+        data = np.load({str(tmp_path / "expected.npz")!r})
+        got = model.predict(data["x"], verbose=0)
+        np.testing.assert_array_equal(got, data["y"])
+        saved = {{}}
+        for layer in model.layers:
+            if hasattr(layer, "coefficients"):
+                num, den = layer.coefficients()
+                saved[layer.name + "/num"], saved[layer.name + "/den"] = num, den
+        np.savez({str(tmp_path / "loaded.npz")!r}, **saved)
+        """
+    )
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=os.getcwd())
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    loaded = np.load(tmp_path / "loaded.npz")
+    assert sorted(loaded.files) == sorted(
+        f"{name}/{part}" for name in expected for part in ("num", "den")
+    )
+    for name, (num, den) in expected.items():
+        np.testing.assert_array_equal(loaded[f"{name}/num"], num)
+        np.testing.assert_array_equal(loaded[f"{name}/den"], den)
+
+
+@needs_tf
+def test_mixed_float16_jit_fit_step_is_finite():
+    keras.utils.set_random_seed(0)
+    x, y = _regression_data()
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("mixed_float16")
+    try:
+        model = keras.Sequential(
+            [
+                keras.Input((4,)),
+                keras.layers.Dense(16),
+                PAU(),
+                keras.layers.Dense(16),
+                HP1(version="B"),
+                keras.layers.Dense(1, dtype="float32"),
+            ]
+        )
+        model.compile("adam", "mse", jit_compile=True)
+        history = model.fit(x, y, epochs=2, batch_size=64, verbose=0)
+        assert model.layers[1].compute_dtype == "float16"
+        assert model.layers[1].numerator.dtype == "float32"
+    finally:
+        keras.config.set_dtype_policy(previous)
+    assert np.all(np.isfinite(history.history["loss"]))
+    for layer in model.layers[1], model.layers[3]:
+        for c in layer.coefficients():
+            assert np.all(np.isfinite(c))
+
+
+@pytest.mark.parametrize("axis", [-1, 1])
+def test_per_channel_on_conv2d_output(axis):
+    keras.utils.set_random_seed(0)
+    channels = 3
+    conv = keras.layers.Conv2D(channels, 3)
+    unit = PAU(per_channel=True, axis=axis)
+    x = np.random.default_rng(0).normal(size=(2, 6, 6, 2)).astype("float32")
+    features = conv(x)
+    if axis == 1:  # channels_first layout (TF's CPU Conv2D has no NCHW kernel).
+        features = keras.ops.transpose(features, (0, 3, 1, 2))
+    unit.build(features.shape)
+    num, den = unit.coefficients()
+    assert num.shape == (6, channels) and den.shape == (4, channels)
+    # Give each channel different coefficients, then check channel by channel.
+    rng = np.random.default_rng(3)
+    num = num + 0.1 * rng.normal(size=num.shape)
+    den = den + 0.1 * rng.normal(size=den.shape)
+    unit.numerator.assign(num)
+    unit.denominator.assign(den)
+    got = keras.ops.convert_to_numpy(unit(features))
+    features = keras.ops.convert_to_numpy(features).astype(np.float64)
+    for c in range(channels):
+        index = (..., c) if axis == -1 else (slice(None), c)
+        expected = reference(features[index], num[:, c], den[:, c], "A", "power")
+        np.testing.assert_allclose(got[index], expected, rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match="axis"):
+        PAU(per_channel=True, axis=5).build((2, 3))
