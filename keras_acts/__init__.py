@@ -33,5 +33,10 @@ globals().update({name: spec.public for name, spec in _spec.registry().items()})
 
 _names.register_all()
 
+# Submodules import the registry above, so they come after it.
+from keras_acts import constraints, initializers, layers  # noqa: E402
+from keras_acts._selfnorm import check_self_normalizing  # noqa: E402
+
 __all__ = ["__version__", "get", "info", "names", "use_keras_builtins"]
+__all__ += ["check_self_normalizing", "constraints", "initializers", "layers"]
 __all__ += _spec.names()

@@ -42,22 +42,28 @@ def to_float_tensor(x):
     return x
 
 
-def apply(spec, x, values):
-    """Computes `spec` on `x` with resolved parameter `values`."""
+def apply(spec, x, values, param_grads=True):
+    """Computes `spec` on `x` with resolved parameter `values`.
+
+    Numbers in `values` are baked into the compiled kernel; tensors (a
+    layer's weights) are inputs of it, and get gradients reduced to their own
+    shape unless `param_grads` is False (a frozen layer: the backward then
+    computes the input gradient only).
+    """
     x = to_float_tensor(x)
     static = {k: v for k, v in values.items() if not _spec._is_tensor_like(v)}
     dynamic = {k: v for k, v in values.items() if _spec._is_tensor_like(v)}
     if not spec.fused:
         # Keras's own op is already one fused kernel with a lean gradient.
-        return spec.forward(x, **static, **dynamic)
+        return forward(spec, x, static, dynamic)
     static_key = tuple(sorted(static.items()))
     names = tuple(sorted(dynamic))
     tensors = [ops.convert_to_tensor(dynamic[n]) for n in names]
     backend = keras.backend.backend()
     if backend == "tensorflow":
-        return _tf_op(spec, static_key, names)(x, *tensors)
+        return _tf_op(spec, static_key, names, bool(param_grads))(x, *tensors)
     if backend == "jax":
-        return _jax_op(spec, static_key, names)(x, *tensors)
+        return _jax_op(spec, static_key, names, bool(param_grads))(x, *tensors)
     return forward(spec, x, static, dict(zip(names, tensors, strict=True)))
 
 
@@ -75,19 +81,26 @@ def forward(spec, x, static, dynamic):
     return ops.cast(y, dtype)
 
 
-def backward(spec, x, g, static, dynamic, sum_to_shape):
-    """Input gradient and parameter gradients from `x` and the cotangent."""
+def backward(spec, x, g, static, dynamic, sum_to_shape, param_grads=True):
+    """Input gradient and parameter gradients from `x` and the cotangent.
+
+    Returns `(dx, grads)`; `grads` is empty when `param_grads` is False.
+    """
     dtype = _dtype(x)
     cdt = compute_dtype(dtype)
     xc = ops.cast(x, cdt)
     gc = ops.cast(g, cdt)
     params = _cast_params(static, dynamic, cdt)
     dx = ops.cast(gc * spec.derivative(xc, **params), dtype)
-    if not dynamic:
+    if not dynamic or not param_grads:
         return dx, ()
     partials = spec.param_derivatives(xc, **params)
+    # A zero cotangent contributes nothing, even where a partial overflows.
     grads = tuple(
-        ops.cast(sum_to_shape(gc * partials[name], value), _dtype(value))
+        ops.cast(
+            sum_to_shape(ops.where(gc == 0, 0.0, gc * partials[name]), value),
+            _dtype(value),
+        )
         for name, value in sorted(dynamic.items())
     )
     return dx, grads
@@ -105,7 +118,7 @@ def _tf_sum_to_shape(t, like):
 
 
 @functools.lru_cache(maxsize=1024)
-def _tf_op(spec, static_key, names):
+def _tf_op(spec, static_key, names, param_grads):
     import tensorflow as tf
 
     static = dict(static_key)
@@ -114,9 +127,8 @@ def _tf_op(spec, static_key, names):
         return forward(spec, x, static, dict(zip(names, tensors, strict=True)))
 
     def bwd(x, g, *tensors):
-        dx, grads = backward(
-            spec, x, g, static, dict(zip(names, tensors, strict=True)), _tf_sum_to_shape
-        )
+        dynamic = dict(zip(names, tensors, strict=True))
+        dx, grads = backward(spec, x, g, static, dynamic, _tf_sum_to_shape, param_grads)
         return (dx, *grads)
 
     options = {"jit_compile": True, "autograph": False, "reduce_retracing": True}
@@ -127,11 +139,22 @@ def _tf_op(spec, static_key, names):
     def op(x, *tensors):
         def grad(g):
             result = bwd(x, g, *tensors)
-            return result[0] if not tensors else list(result)
+            if not tensors:
+                return result[0]
+            if not param_grads:
+                return [result[0]] + [None] * len(tensors)
+            return list(result)
 
-        return fwd(x, *tensors), grad
+        # Without stop_gradient, eager tapes also record the kernel's inputs
+        # as if the kernel were differentiated normally, holding extra buffers.
+        y = fwd(tf.stop_gradient(x), *[tf.stop_gradient(t) for t in tensors])
+        return y, grad
 
-    return op
+    def call(x, *tensors):
+        # Variables become plain reads: custom_gradient rejects variables.
+        return op(x, *[tf.convert_to_tensor(t) for t in tensors])
+
+    return call
 
 
 # --- JAX ----------------------------------------------------------------------
@@ -148,7 +171,7 @@ def _jax_sum_to_shape(t, like):
 
 
 @functools.lru_cache(maxsize=1024)
-def _jax_op(spec, static_key, names):
+def _jax_op(spec, static_key, names, param_grads):
     import jax
 
     static = dict(static_key)
@@ -166,7 +189,10 @@ def _jax_op(spec, static_key, names):
             static,
             dict(zip(names, tensors, strict=True)),
             _jax_sum_to_shape,
+            param_grads,
         )
+        if not param_grads:  # custom_vjp needs a cotangent for every input.
+            grads = tuple(ops.zeros_like(t) for t in tensors)
         return (dx, *grads)
 
     @jax.custom_vjp

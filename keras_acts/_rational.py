@@ -301,7 +301,7 @@ def rational_spec(m, n, version, basis):
     return spec
 
 
-def rational(x, numerator, denominator, version="A", basis="power"):
+def rational(x, numerator, denominator, version="A", basis="power", param_grads=True):
     """Applies a rational unit with given coefficients (tensors or arrays).
 
     `numerator` is a sequence of m+1 coefficients (each a scalar or a tensor
@@ -311,7 +311,8 @@ def rational(x, numerator, denominator, version="A", basis="power"):
     values = {f"a{i}": c for i, c in enumerate(numerator)}
     values.update({f"b{j + 1}": c for j, c in enumerate(denominator)})
     values = {k: ops.convert_to_tensor(v) for k, v in values.items()}
-    return _kernels.apply(rational_spec(m, n, version, basis), x, values)
+    spec = rational_spec(m, n, version, basis)
+    return _kernels.apply(spec, x, values, param_grads=param_grads)
 
 
 # --- Fitting (NumPy, float64) ---------------------------------------------------
@@ -675,7 +676,14 @@ class _Rational(keras.layers.Layer):
         if self.per_channel and len(self._channel_shape) > 1:
             numerator = [ops.reshape(c, self._channel_shape) for c in numerator]
             denominator = [ops.reshape(c, self._channel_shape) for c in denominator]
-        return rational(inputs, numerator, denominator, self.version, self.basis)
+        return rational(
+            inputs,
+            numerator,
+            denominator,
+            self.version,
+            self.basis,
+            param_grads=self.trainable,  # A frozen unit skips coefficient grads.
+        )
 
     def compute_output_shape(self, input_shape):
         return input_shape

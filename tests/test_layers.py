@@ -386,7 +386,6 @@ def test_keras_round_trip_in_fresh_process(tmp_path):
         import pathlib, sys
         import numpy as np, keras
         import keras_acts
-        import keras_acts.layers  # TODO(lead): drop once keras_acts imports it.
         folder = pathlib.Path(sys.argv[1])
         for path in sorted(folder.glob("*.keras")):
             model = keras.models.load_model(path)  # No custom_objects.

@@ -324,7 +324,6 @@ def test_learned_coefficients_survive_keras_round_trip(tmp_path):
     script = textwrap.dedent(
         f"""
         import numpy as np, keras, keras_acts
-        import keras_acts._rational  # TODO(lead): drop once keras_acts imports it.
         model = keras.models.load_model({str(path)!r})
         data = np.load({str(tmp_path / "expected.npz")!r})
         got = model.predict(data["x"], verbose=0)

@@ -268,7 +268,8 @@ class LearnableActivation(_ActivationLayer):
             # A read of the variable, broadcastable against the inputs (TF's
             # custom_gradient rejects functions that receive variables).
             values[name] = ops.reshape(weight, self._broadcast_shape or weight.shape)
-        return _kernels.apply(self.spec, inputs, values)
+        # A frozen layer's backward skips the parameter gradients.
+        return _kernels.apply(self.spec, inputs, values, param_grads=self.trainable)
 
     def get_config(self):
         config = {**super().get_config(), **self._initial}

@@ -154,7 +154,8 @@ class PReLU(keras.layers.Layer):
         # A read of the variable (not the variable): TF's custom_gradient
         # rejects functions that receive variables.
         slope = ops.reshape(self.alpha, self.alpha.shape)
-        return _kernels.apply(self.spec, inputs, {"negative_slope": slope})
+        values = {"negative_slope": slope}
+        return _kernels.apply(self.spec, inputs, values, param_grads=self.trainable)
 
     def compute_output_shape(self, input_shape):
         return input_shape
