@@ -4,9 +4,10 @@ This is the only module that knows about TensorFlow and JAX. For each
 activation (and each set of static parameter values) it builds one op with a
 custom gradient:
 
-* the forward and the backward are each one compiled kernel: on TensorFlow a
-  `tf.function(jit_compile=True)`, which XLA fuses even when the surrounding
-  model is not jit-compiled; on JAX a `jax.jit` function;
+* the forward and the input gradient are each one compiled kernel (plus one
+  for the gradients of tensor parameters, a layer's weights): on TensorFlow
+  a `tf.function(jit_compile=True)`, which XLA fuses even when the
+  surrounding model is not jit-compiled; on JAX a `jax.jit` function;
 * the backward recomputes from the input alone, so only `x` (and the tensor
   parameters) are kept for backprop, as ReLU does;
 * float16 and bfloat16 inputs are computed in float32 and cast back.
@@ -16,6 +17,7 @@ framework's autodiff.
 """
 
 import functools
+import math
 
 import keras
 from keras import ops
@@ -59,12 +61,26 @@ def apply(spec, x, values, param_grads=True):
     static_key = tuple(sorted(static.items()))
     names = tuple(sorted(dynamic))
     tensors = [ops.convert_to_tensor(dynamic[n]) for n in names]
+    # Static shapes, read here: inside the compiled function, traced with
+    # relaxed shapes, they may be unknown.
+    layout = (
+        len(x.shape),
+        tuple(_static_shape(n, t) for n, t in zip(names, tensors, strict=True)),
+    )
+    key = (spec, static_key, names, layout, bool(param_grads))
     backend = keras.backend.backend()
     if backend == "tensorflow":
-        return _tf_op(spec, static_key, names, bool(param_grads))(x, *tensors)
+        return _tf_op(*key)(x, *tensors)
     if backend == "jax":
-        return _jax_op(spec, static_key, names, bool(param_grads))(x, *tensors)
+        return _jax_op(*key)(x, *tensors)
     return forward(spec, x, static, dict(zip(names, tensors, strict=True)))
+
+
+def _static_shape(name, tensor):
+    shape = tuple(tensor.shape)
+    if any(size is None for size in shape):
+        raise ValueError(f"Parameter {name!r} must have a static shape; got {shape}.")
+    return shape
 
 
 def _cast_params(static, dynamic, dtype):
@@ -81,44 +97,121 @@ def forward(spec, x, static, dynamic):
     return ops.cast(y, dtype)
 
 
-def backward(spec, x, g, static, dynamic, sum_to_shape, param_grads=True):
-    """Input gradient and parameter gradients from `x` and the cotangent.
-
-    Returns `(dx, grads)`; `grads` is empty when `param_grads` is False.
-    """
+def input_gradient(spec, x, g, static, dynamic):
+    """The cotangent times f'(x), in the input's dtype."""
     dtype = _dtype(x)
     cdt = compute_dtype(dtype)
+    params = _cast_params(static, dynamic, cdt)
+    gc = ops.cast(g, cdt)
+    return ops.cast(gc * spec.derivative(ops.cast(x, cdt), **params), dtype)
+
+
+def parameter_gradients(spec, x, g, static, dynamic, layout, many_sums):
+    """Gradients of the tensor parameters, each reduced to its own shape.
+
+    `layout` is `(rank of x, static shapes of the parameters in sorted name
+    order)`; `many_sums(operands, axis)` is the backend's one-pass sum of
+    several same-shaped tensors (see `sum_to_shapes`). A kernel of its own,
+    apart from `input_gradient`, so that a frozen layer compiles and runs
+    only the input gradient.
+    """
+    cdt = compute_dtype(_dtype(x))
     xc = ops.cast(x, cdt)
     gc = ops.cast(g, cdt)
-    params = _cast_params(static, dynamic, cdt)
-    dx = ops.cast(gc * spec.derivative(xc, **params), dtype)
-    if not dynamic or not param_grads:
-        return dx, ()
-    partials = spec.param_derivatives(xc, **params)
+    partials = spec.param_derivatives(xc, **_cast_params(static, dynamic, cdt))
+    names = sorted(dynamic)
     # A zero cotangent contributes nothing, even where a partial overflows.
-    grads = tuple(
-        ops.cast(
-            sum_to_shape(ops.where(gc == 0, 0.0, gc * partials[name]), value),
-            _dtype(value),
-        )
-        for name, value in sorted(dynamic.items())
-    )
-    return dx, grads
+    parts = {n: ops.where(gc == 0, 0.0, gc * partials[n]) for n in names}
+    rank, shapes = layout
+    groups = {}  # Parameters of one shape are reduced in the same pass.
+    for name, shape in zip(names, shapes, strict=True):
+        groups.setdefault(shape, []).append(name)
+    reduced = {}
+    for shape, group in groups.items():
+        sums = sum_to_shapes([parts[n] for n in group], rank, shape, many_sums)
+        reduced.update(zip(group, sums, strict=True))
+    return tuple(ops.cast(reduced[n], _dtype(dynamic[n])) for n in names)
+
+
+# Rows of this many elements are summed first; the (much shorter) column of
+# row sums is summed after. Blocking keeps each pass vectorised and accurate.
+_BLOCK = 4096
+
+
+def sum_to_shapes(operands, rank, shape, many_sums):
+    """Sums each of `operands` (same shape) down to `shape`, reading them once.
+
+    `shape` is a parameter's shape, broadcast (NumPy rules) against the
+    operands (of rank `rank`): the sums run over the axes it broadcasts
+    along. XLA copies elementwise producers into every reduction that reads
+    them, so one reduction per parameter would recompute the whole formula
+    once per parameter (PAU has ten); `many_sums` is one variadic reduction.
+    """
+    lead = rank - len(shape)
+    kept = [lead + i for i, size in enumerate(shape) if size != 1]
+    summed = [a for a in range(rank) if a not in kept]
+    if not summed:
+        return [ops.reshape(t, shape) for t in operands]
+    if kept != list(range(rank - len(kept), rank)):  # e.g. channels_first
+        operands = [ops.transpose(t, summed + kept) for t in operands]
+    width = math.prod(shape)
+    block = max(1, _BLOCK // width)
+    flat = [ops.reshape(t, (-1, width)) for t in operands]
+    pad = -ops.shape(flat[0])[0] % block
+    blocks = [
+        ops.reshape(ops.pad(t, [[0, pad], [0, 0]]), (-1, block, width)) for t in flat
+    ]
+    return [ops.reshape(ops.sum(t, axis=0), shape) for t in many_sums(blocks, axis=1)]
+
+
+def _separate_sums(operands, axis):
+    """Fallback `many_sums`: one reduction per operand."""
+    return [ops.sum(t, axis=axis) for t in operands]
 
 
 # --- TensorFlow ---------------------------------------------------------------
 
 
-def _tf_sum_to_shape(t, like):
+@functools.lru_cache(maxsize=64)
+def _tf_adder(count, dtype):
     import tensorflow as tf
 
-    # Sum over the axes that `like` was broadcast along (dynamic shapes ok).
-    _, axes = tf.raw_ops.BroadcastGradientArgs(s0=tf.shape(t), s1=tf.shape(like))
-    return tf.reshape(tf.reduce_sum(t, axis=axes), tf.shape(like))
+    spec = [tf.TensorSpec([], dtype)] * (2 * count)
+
+    @tf.function(input_signature=spec, autograph=False)
+    def add(*args):
+        return [args[i] + args[i + count] for i in range(count)]
+
+    return add.get_concrete_function()
+
+
+def tf_variadic_reduce_module():
+    """TensorFlow's (private) XLA op wrappers, or None if a release moved them.
+
+    Without them parameter gradients are still right, only slower; a test
+    checks that they are found.
+    """
+    try:
+        from tensorflow.compiler.tf2xla.python import xla
+    except ImportError:
+        return None
+    return xla if hasattr(xla, "variadic_reduce") else None
+
+
+def _tf_many_sums(operands, axis):
+    """One variadic XLA reduction over `axis` (inside a jit-compiled function)."""
+    import tensorflow as tf
+
+    tf_xla = tf_variadic_reduce_module()
+    if len(operands) == 1 or tf_xla is None:
+        return _separate_sums(operands, axis)
+    zeros = [tf.zeros((), operands[0].dtype)] * len(operands)
+    adder = _tf_adder(len(operands), operands[0].dtype)
+    return tf_xla.variadic_reduce(operands, zeros, [axis], adder)
 
 
 @functools.lru_cache(maxsize=1024)
-def _tf_op(spec, static_key, names, param_grads):
+def _tf_op(spec, static_key, names, layout, param_grads):
     import tensorflow as tf
 
     static = dict(static_key)
@@ -126,24 +219,28 @@ def _tf_op(spec, static_key, names, param_grads):
     def fwd(x, *tensors):
         return forward(spec, x, static, dict(zip(names, tensors, strict=True)))
 
-    def bwd(x, g, *tensors):
+    def dx_fn(x, g, *tensors):
         dynamic = dict(zip(names, tensors, strict=True))
-        dx, grads = backward(spec, x, g, static, dynamic, _tf_sum_to_shape, param_grads)
-        return (dx, *grads)
+        return input_gradient(spec, x, g, static, dynamic)
+
+    def grads_fn(x, g, *tensors):
+        dynamic = dict(zip(names, tensors, strict=True))
+        return parameter_gradients(spec, x, g, static, dynamic, layout, _tf_many_sums)
 
     options = {"jit_compile": True, "autograph": False, "reduce_retracing": True}
     fwd = tf.function(fwd, **options)
-    bwd = tf.function(bwd, **options)
+    dx_fn = tf.function(dx_fn, **options)
+    grads_fn = tf.function(grads_fn, **options)
 
     @tf.custom_gradient
     def op(x, *tensors):
         def grad(g):
-            result = bwd(x, g, *tensors)
+            dx = dx_fn(x, g, *tensors)
             if not tensors:
-                return result[0]
+                return dx
             if not param_grads:
-                return [result[0]] + [None] * len(tensors)
-            return list(result)
+                return [dx] + [None] * len(tensors)
+            return [dx, *grads_fn(x, g, *tensors)]
 
         # Without stop_gradient, eager tapes also record the kernel's inputs
         # as if the kernel were differentiated normally, holding extra buffers.
@@ -160,18 +257,22 @@ def _tf_op(spec, static_key, names, param_grads):
 # --- JAX ----------------------------------------------------------------------
 
 
-def _jax_sum_to_shape(t, like):
-    lead = t.ndim - like.ndim
-    axes = tuple(range(lead)) + tuple(
-        lead + i
-        for i, size in enumerate(like.shape)
-        if size == 1 and t.shape[lead + i] != 1
-    )
-    return ops.reshape(ops.sum(t, axis=axes), like.shape) if axes else t
+def _jax_many_sums(operands, axis):
+    """One variadic XLA reduction over `axis`."""
+    import jax
+
+    if len(operands) == 1:
+        return _separate_sums(operands, axis)
+    zeros = tuple(ops.zeros((), operands[0].dtype) for _ in operands)
+
+    def add(a, b):
+        return tuple(u + v for u, v in zip(a, b, strict=True))
+
+    return list(jax.lax.reduce(tuple(operands), zeros, add, (axis,)))
 
 
 @functools.lru_cache(maxsize=1024)
-def _jax_op(spec, static_key, names, param_grads):
+def _jax_op(spec, static_key, names, layout, param_grads):
     import jax
 
     static = dict(static_key)
@@ -181,19 +282,20 @@ def _jax_op(spec, static_key, names, param_grads):
         return forward(spec, x, static, dict(zip(names, tensors, strict=True)))
 
     @jax.jit
+    def dx_fn(x, g, *tensors):
+        dynamic = dict(zip(names, tensors, strict=True))
+        return input_gradient(spec, x, g, static, dynamic)
+
+    @jax.jit
+    def grads_fn(x, g, *tensors):
+        dynamic = dict(zip(names, tensors, strict=True))
+        return parameter_gradients(spec, x, g, static, dynamic, layout, _jax_many_sums)
+
     def bwd(x, g, *tensors):
-        dx, grads = backward(
-            spec,
-            x,
-            g,
-            static,
-            dict(zip(names, tensors, strict=True)),
-            _jax_sum_to_shape,
-            param_grads,
-        )
-        if not param_grads:  # custom_vjp needs a cotangent for every input.
-            grads = tuple(ops.zeros_like(t) for t in tensors)
-        return (dx, *grads)
+        if tensors and param_grads:
+            return (dx_fn(x, g, *tensors), *grads_fn(x, g, *tensors))
+        # custom_vjp needs a cotangent for every input.
+        return (dx_fn(x, g, *tensors), *(ops.zeros_like(t) for t in tensors))
 
     @jax.custom_vjp
     def op(x, *tensors):
