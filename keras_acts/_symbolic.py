@@ -15,7 +15,10 @@ class ActivationOp(keras.Operation):
     """A registry activation with static parameters, as a graph operation."""
 
     def __init__(self, activation, params=None, name=None):
-        super().__init__(name=name or activation)
+        if name is None:  # Unique within the session, as Keras names layers.
+            uid = keras.backend.get_uid(activation)
+            name = activation if uid == 1 else f"{activation}_{uid - 1}"
+        super().__init__(name=name)
         self.activation = activation
         self.params = dict(params or {})
         self._spec = _spec.get_spec(activation)
