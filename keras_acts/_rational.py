@@ -498,12 +498,18 @@ def _check_int(value, name, owner, low, high):
 
 
 def _check_choice(value, name, owner, choices):
-    if value not in choices:
-        raise ValueError(
-            f"{owner}: argument `{name}` got {value!r}; allowed values are "
-            f"{', '.join(map(repr, choices))}."
-        )
-    return value
+    if isinstance(value, str) and value in choices:
+        return value
+    hint = ""
+    if isinstance(value, str):
+        matches = [c for c in choices if c.lower() == value.lower()]
+        matches += [c for c in _spec.close_matches(value, choices) if c not in matches]
+        if matches:
+            hint = f" Did you mean: {', '.join(map(repr, matches))}?"
+    raise ValueError(
+        f"{owner}: argument `{name}` got {value!r}; allowed values are "
+        f"{', '.join(map(repr, choices))}.{hint}"
+    )
 
 
 def _check_range(value, owner):
@@ -552,6 +558,10 @@ def _check_coefficients(value, m, n, owner):
     return num, den
 
 
+def _owner(layer):
+    return f"keras_acts.layers.{type(layer).__name__}"
+
+
 class _Rational(keras.layers.Layer):
     """Shared implementation of PAU and OrthogonalPade."""
 
@@ -572,8 +582,11 @@ class _Rational(keras.layers.Layer):
         coefficient_constraint,
         **kwargs,
     ):
+        owner = _owner(self)
+        from keras_acts.layers._activation import check_kwargs, keras_object
+
+        check_kwargs(type(self), kwargs, owner)
         super().__init__(**kwargs)
-        owner = type(self).__name__
         self.numerator_degree = _check_int(
             numerator_degree, "numerator_degree", owner, 0, MAX_DEGREE
         )
@@ -594,8 +607,18 @@ class _Rational(keras.layers.Layer):
                 f"{owner}: argument `axis` got {axis!r}; expected an integer."
             )
         self.axis = int(axis)
-        self.coefficient_regularizer = keras.regularizers.get(coefficient_regularizer)
-        self.coefficient_constraint = keras.constraints.get(coefficient_constraint)
+        self.coefficient_regularizer = keras_object(
+            keras.regularizers.get,
+            coefficient_regularizer,
+            "coefficient_regularizer",
+            owner,
+        )
+        self.coefficient_constraint = keras_object(
+            keras.constraints.get,
+            coefficient_constraint,
+            "coefficient_constraint",
+            owner,
+        )
         if approximate is None and initial_coefficients is None:
             raise ValueError(
                 f"{owner}: give `approximate` (a name or callable to fit) or "
@@ -623,7 +646,7 @@ class _Rational(keras.layers.Layer):
         self.spec = rational_spec(m, n, self.version, self.basis)
 
     def build(self, input_shape):
-        owner = type(self).__name__
+        owner = _owner(self)
         rank = len(input_shape)
         shape_suffix = ()
         if self.per_channel:
@@ -827,8 +850,13 @@ class PAU(_Rational):
         coefficient_constraint=None,
         **kwargs,
     ):
-        if "basis" in kwargs and kwargs.pop("basis") != "power":
-            raise ValueError("PAU: uses the power basis; see OrthogonalPade.")
+        if "basis" in kwargs and kwargs["basis"] != "power":
+            raise ValueError(
+                f"{_owner(self)}: argument `basis` got {kwargs['basis']!r}; PAU "
+                "uses the power basis ('power'). For an orthogonal basis use "
+                "keras_acts.layers.OrthogonalPade."
+            )
+        kwargs.pop("basis", None)
         super().__init__(
             numerator_degree, denominator_degree, version, "power", approximate,
             fit_range, initial_coefficients, per_channel, axis,
@@ -887,7 +915,7 @@ class OrthogonalPade(_Rational):
         **kwargs,
     ):
         if self._basis_fixed is None:
-            _check_choice(basis, "basis", type(self).__name__, ORTHOGONAL_BASES)
+            _check_choice(basis, "basis", _owner(self), ORTHOGONAL_BASES)
         super().__init__(
             numerator_degree, denominator_degree, version, basis, approximate,
             fit_range, initial_coefficients, per_channel, axis,
@@ -913,8 +941,12 @@ def _hermite_preset(name, basis, label):
                  initial_coefficients=None, per_channel=False, axis=-1,
                  coefficient_regularizer=None, coefficient_constraint=None,
                  **kwargs):  # fmt: skip
-        if "basis" in kwargs and kwargs.pop("basis") != basis:
-            raise ValueError(f"{name}: the basis is fixed to {basis!r}.")
+        if "basis" in kwargs and kwargs["basis"] != basis:
+            raise ValueError(
+                f"{_owner(self)}: argument `basis` got {kwargs['basis']!r}; "
+                f"{name} fixes it to {basis!r} (use OrthogonalPade for another)."
+            )
+        kwargs.pop("basis", None)
         OrthogonalPade.__init__(
             self, basis, numerator_degree, denominator_degree, version,
             approximate, fit_range, initial_coefficients, per_channel, axis,

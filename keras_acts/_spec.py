@@ -76,44 +76,118 @@ class Param:
             parts.append(f"{'<=' if self.high_inclusive else '<'} {self.high}")
         return f"{kind} " + " and ".join(parts)
 
-    def validate(self, value, owner):
-        """Checks a static value; returns it normalised. Tensors pass through."""
+    def validate(self, value, owner, rank=None, allow_tensors=True):
+        """Checks one value against this parameter; returns it normalised.
+
+        Python and NumPy numbers come back as `float` (`int` for integer
+        parameters). Tensors (a layer's weights) pass through after a dtype
+        check; NumPy arrays are also checked value by value. A parameter named
+        ``axis`` is an axis of the input: given `rank`, it must index it.
+        `allow_tensors=False` (layer constructors, whose values go into a
+        config) accepts Python and NumPy numbers only.
+
+        Raises:
+            ValueError: naming the argument, the value received and what is
+                allowed. Booleans are never accepted as numbers.
+        """
         if self.choices is not None:
-            if value not in self.choices:
+            return self._validate_choice(value, owner)
+        if _is_bool(value):
+            raise self._error(owner, value, "a bool is not accepted as a number")
+        if isinstance(value, numbers.Real):
+            if self.integer and not isinstance(value, numbers.Integral):
+                raise self._error(owner, value, f"of type {type(value).__name__}")
+            if not math.isfinite(value) or not self._in_range(value):
+                raise self._error(owner, value)
+            value = int(value) if self.integer else float(value)
+            if rank is not None and self.name == "axis" and not -rank <= value < rank:
+                allowed = (
+                    f"allow an axis in [{-rank}, {rank - 1}]" if rank else "have none"
+                )
                 raise ValueError(
-                    f"{owner}: argument `{self.name}` got {value!r}; allowed "
-                    f"values are {self.allowed()}."
+                    f"{owner}: argument `axis` got {value!r}; inputs of rank "
+                    f"{rank} {allowed}."
                 )
             return value
-        if not isinstance(value, numbers.Number) or isinstance(value, bool):
-            if _is_tensor_like(value):
-                return value
-            raise ValueError(
-                f"{owner}: argument `{self.name}` got {value!r} of type "
-                f"{type(value).__name__}; expected {self.allowed()}."
-            )
-        if self.integer and int(value) != value:
-            raise ValueError(
-                f"{owner}: argument `{self.name}` got {value!r}; expected "
-                f"{self.allowed()}."
-            )
-        if not math.isfinite(value):
-            raise ValueError(
-                f"{owner}: argument `{self.name}` got {value!r}; expected "
-                f"{self.allowed()}."
-            )
+        if _is_tensor_like(value) and not self.integer and allow_tensors:
+            return self._validate_tensor(value, owner)
+        raise self._error(owner, value, f"of type {type(value).__name__}")
+
+    def _in_range(self, value):
         too_low = self.low is not None and (
             value < self.low or (value == self.low and not self.low_inclusive)
         )
         too_high = self.high is not None and (
             value > self.high or (value == self.high and not self.high_inclusive)
         )
-        if too_low or too_high:
-            raise ValueError(
-                f"{owner}: argument `{self.name}` got {value!r}; allowed "
-                f"values are {self.allowed()}."
-            )
-        return int(value) if self.integer else float(value)
+        return not (too_low or too_high)
+
+    def _error(self, owner, value, why=""):
+        why = f" ({why})" if why else ""
+        return ValueError(
+            f"{owner}: argument `{self.name}` got {_short_repr(value)}{why}; "
+            f"allowed values are {self.allowed()}."
+        )
+
+    def _validate_choice(self, value, owner):
+        if isinstance(value, str) and value in self.choices:
+            return value
+        hint = ""
+        if isinstance(value, str):
+            matches = [c for c in self.choices if c.lower() == value.lower()]
+            matches += [
+                c for c in close_matches(value, self.choices) if c not in matches
+            ]
+            if matches:
+                hint = f" Did you mean: {', '.join(repr(m) for m in matches)}?"
+        elif self.name == "approximate" and _is_bool(value):
+            hint = ' (Keras\'s approximate=True is "tanh", False is "none")'
+        raise ValueError(
+            f"{owner}: argument `{self.name}` got {_short_repr(value)}; allowed "
+            f"values are {self.allowed()}.{hint}"
+        )
+
+    def _validate_tensor(self, value, owner):
+        import keras
+        import numpy as np
+
+        try:
+            dtype = keras.backend.standardize_dtype(value.dtype)
+        except ValueError:
+            dtype = str(value.dtype)
+        if not any(dtype.startswith(k) for k in ("float", "bfloat", "int", "uint")):
+            raise self._error(owner, value, f"a tensor of dtype {dtype}")
+        if isinstance(value, (np.ndarray, np.generic)):
+            array = np.asarray(value, dtype=np.float64)
+            bad = ~np.isfinite(array)
+            if not bad.any():
+                bad = ~np.vectorize(self._in_range, otypes=[bool])(array)
+            if bad.any():
+                raise self._error(
+                    owner, value, f"entry {array[bad].ravel()[0]!r} is not allowed"
+                )
+        return value
+
+
+def _is_bool(value):
+    import numpy as np
+
+    return isinstance(value, (bool, np.bool_))
+
+
+def _short_repr(value, limit=80):
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _rank(x):
+    """The rank of `x` (a tensor, array, number or nested list)."""
+    shape = getattr(x, "shape", None)
+    if shape is not None:
+        return len(shape)
+    import numpy as np
+
+    return np.ndim(x)
 
 
 def _is_tensor_like(value):
@@ -163,19 +237,46 @@ class ActivationSpec:
                 return p
         raise KeyError(name)
 
-    def resolve(self, given, owner=None):
-        """Merges `given` keyword arguments over defaults, validating each."""
+    def resolve(self, given, owner=None, extra=(), rank=None, allow_tensors=True):
+        """Merges `given` keyword arguments over defaults, validating each.
+
+        Args:
+            given: keyword arguments, name -> value.
+            owner: how the error messages name the caller.
+            extra: other argument names the caller accepts (only used to
+                suggest close matches for an unknown name).
+            rank: the rank of the input, when known: checks ``axis``.
+            allow_tensors: False to accept numbers only (layer arguments).
+
+        Raises:
+            ValueError: for an unknown name (listing the close matches and
+                every accepted name) or a value that is not allowed.
+        """
         owner = owner or f"keras_acts.{self.name}"
-        unknown = set(given) - {p.name for p in self.params}
+        accepted = [p.name for p in self.params] + list(extra)
+        unknown = sorted(set(given) - {p.name for p in self.params})
         if unknown:
-            allowed = ", ".join(p.name for p in self.params) or "none"
+            hints = []
+            for name in unknown:
+                matches = close_matches(name, accepted)
+                if matches:
+                    hints.append(
+                        f" `{name}`: did you mean "
+                        f"{', '.join(repr(m) for m in matches)}?"
+                    )
             raise ValueError(
-                f"{owner}: unknown argument(s) {sorted(unknown)}; this "
-                f"activation takes: {allowed}."
+                f"{owner}: unknown argument(s) {unknown}.{''.join(hints)} "
+                f"Accepted: {', '.join(accepted) or 'none'}."
             )
         values = self.defaults
         for name, value in given.items():
-            values[name] = self.param(name).validate(value, owner)
+            values[name] = self.param(name).validate(
+                value, owner, rank=rank, allow_tensors=allow_tensors
+            )
+        if rank is not None:
+            for p in self.params:
+                if p.name == "axis" and p.name not in given:
+                    p.validate(values[p.name], owner, rank=rank)
         return values
 
     def derivative_fn(self):
@@ -244,9 +345,10 @@ def _make_public(spec):
     from keras_acts import _kernels, _symbolic  # Deferred: they import Keras.
 
     def public(x, **params):
-        values = spec.resolve(params)
+        values = spec.resolve(params, rank=_rank(x) if not spec.elementwise else None)
         if _symbolic.is_symbolic(x):
-            return _symbolic.apply(spec, x, params)
+            # The normalised values (NumPy scalars -> floats) go into the config.
+            return _symbolic.apply(spec, x, {k: values[k] for k in params})
         return _kernels.apply(spec, x, values)
 
     public.__name__ = public.__qualname__ = spec.name
@@ -327,7 +429,10 @@ def names():
 
 
 def close_matches(name, candidates):
-    return difflib.get_close_matches(str(name), list(candidates), n=5, cutoff=0.5)
+    """Up to 5 of `candidates` that look like `name` (none if not a string)."""
+    if not isinstance(name, str):
+        return []
+    return difflib.get_close_matches(name, list(candidates), n=5, cutoff=0.5)
 
 
 def unknown_name_error(name, candidates):

@@ -14,7 +14,7 @@ import textwrap
 import keras
 from keras import ops
 
-from keras_acts import _kernels
+from keras_acts import _kernels, _spec
 from keras_acts.constraints import Range
 
 # Keyword arguments every Keras layer accepts; the rest must be parameters.
@@ -62,6 +62,59 @@ def check_bool(value, arg, who):
 def check_int(value, arg, who):
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise ValueError(f"{who}: argument `{arg}` got {value!r}; expected an integer.")
+    return int(value)
+
+
+def accepted_arguments(cls):
+    """Names of every argument `cls(...)` accepts (its and its bases' inits)."""
+    names = set(LAYER_KWARGS)
+    for klass in cls.__mro__:
+        init = klass.__dict__.get("__init__")
+        if init is None or klass is object:
+            continue
+        for param in inspect.signature(init).parameters.values():
+            if param.kind not in (param.VAR_KEYWORD, param.VAR_POSITIONAL):
+                names.add(param.name)
+        if klass is keras.layers.Layer:
+            break
+    names.discard("self")
+    return names
+
+
+def check_kwargs(cls, kwargs, who):
+    """Raises for keyword arguments `cls` does not accept, with close matches.
+
+    Keras itself rejects them too, but without suggesting the intended name.
+    """
+    accepted = accepted_arguments(cls)
+    unknown = sorted(set(kwargs) - accepted)
+    if not unknown:
+        return
+    hints = []
+    for name in unknown:
+        matches = _spec.close_matches(name, sorted(accepted))
+        if matches:
+            hints.append(f" `{name}`: did you mean {', '.join(map(repr, matches))}?")
+    raise ValueError(
+        f"{who}: unknown argument(s) {unknown}.{''.join(hints)} Accepted: "
+        f"{', '.join(sorted(accepted))}."
+    )
+
+
+def keras_object(getter, value, arg, who):
+    """`getter(value)` (e.g. `keras.regularizers.get`), naming `arg` on error."""
+    try:
+        return getter(value)
+    except (ValueError, TypeError) as error:
+        raise ValueError(f"{who}: argument `{arg}` got {value!r}: {error}") from None
+
+
+def check_units(value, who):
+    """`units` of a Dense-like layer: a positive integer (not a bool)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(
+            f"{who}: argument `units` got {value!r}; expected a positive integer."
+        )
     return int(value)
 
 
@@ -120,12 +173,18 @@ class StaticActivation(_ActivationLayer):
     def __init__(self, *args, **kwargs):
         kwargs = bind_positional(type(self), args, kwargs)
         layer_kwargs = split_layer_kwargs(kwargs)
-        values = self.spec.resolve(kwargs, owner=owner(self))
+        values = self.spec.resolve(
+            kwargs, owner=owner(self), extra=sorted(LAYER_KWARGS), allow_tensors=False
+        )
         super().__init__(**layer_kwargs)
         self.supports_masking = True
         self._values = values
         for name, value in values.items():
             setattr(self, name, value)
+
+    def build(self, input_shape):
+        # An `axis` parameter (softmax) must index the inputs.
+        self.spec.resolve(self._values, owner=owner(self), rank=len(input_shape))
 
     def call(self, inputs):
         return _kernels.apply(self.spec, inputs, self._values)
@@ -228,8 +287,12 @@ class LearnableActivation(_ActivationLayer):
             kwargs.pop("per_channel", self.per_channel_default), "per_channel", who
         )
         axis = check_int(kwargs.pop("axis", -1), "axis", who)
-        regularizer = kwargs.pop("regularizer", None)
-        values = self.spec.resolve(kwargs, owner=who)
+        regularizer = keras_object(
+            keras.regularizers.get, kwargs.pop("regularizer", None), "regularizer", who
+        )
+        extra = [f"trainable_{n}" for n in numeric]
+        extra += ["per_channel", "axis", "regularizer", *sorted(LAYER_KWARGS)]
+        values = self.spec.resolve(kwargs, owner=who, extra=extra, allow_tensors=False)
         super().__init__(**layer_kwargs)
         self.supports_masking = True
         for name, value in values.items():
@@ -238,7 +301,7 @@ class LearnableActivation(_ActivationLayer):
             setattr(self, f"trainable_{name}", flag)
         self.per_channel = per_channel
         self.axis = axis
-        self.regularizer = keras.regularizers.get(regularizer)
+        self.regularizer = regularizer
         self._initial = values
         self._learned = tuple(n for n in numeric if flags[n])
         self._fixed = {k: v for k, v in values.items() if k not in self._learned}

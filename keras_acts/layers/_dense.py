@@ -1,19 +1,21 @@
 """Dense layers that bundle an activation with the initialisation it needs."""
 
 import math
+import numbers
 
 import keras
 
 from keras_acts import _kernels, _spec
 from keras_acts.initializers import SirenFirst, SirenHidden
-from keras_acts.layers._activation import owner
+from keras_acts.layers._activation import check_kwargs, check_units, owner
 
 
 def _no_activation(kwargs, who):
     activation = kwargs.pop("activation", None)
     if activation not in (None, "linear"):
         raise ValueError(
-            f"{who}: the activation is built in; got activation={activation!r}."
+            f"{who}: argument `activation` got {activation!r}; the activation is "
+            "built in (only None or 'linear' are accepted)."
         )
 
 
@@ -88,7 +90,9 @@ class SirenDense(keras.layers.Dense):
     ):
         who = owner(self)
         _no_activation(kwargs, who)
-        w0 = self.spec.resolve({"w0": w0}, owner=who)["w0"]
+        check_kwargs(type(self), kwargs, who)
+        check_units(units, who)
+        w0 = self.spec.resolve({"w0": w0}, owner=who, allow_tensors=False)["w0"]
         if not isinstance(is_first, bool):
             raise ValueError(
                 f"{who}: argument `is_first` got {is_first!r}; expected True or False."
@@ -201,6 +205,14 @@ class SELUDense(keras.layers.Dense):
     ):
         who = owner(self)
         _no_activation(kwargs, who)
+        check_kwargs(type(self), kwargs, who)
+        check_units(units, who)
+        if seed is not None and (
+            isinstance(seed, bool) or not isinstance(seed, numbers.Integral)
+        ):
+            raise ValueError(
+                f"{who}: argument `seed` got {seed!r}; expected None or an integer."
+            )
         if (
             isinstance(dropout_rate, bool)
             or not isinstance(dropout_rate, (int, float))

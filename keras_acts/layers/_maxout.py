@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-from keras_acts.layers._activation import check_int, owner
+from keras_acts.layers._activation import check_int, check_kwargs, owner
 
 
 @keras.saving.register_keras_serializable(package="keras_acts")
@@ -50,8 +50,9 @@ class Maxout(keras.layers.Layer):
     """
 
     def __init__(self, num_units, axis=-1, **kwargs):
-        super().__init__(**kwargs)
         who = owner(self)
+        check_kwargs(type(self), kwargs, who)
+        super().__init__(**kwargs)
         num_units = check_int(num_units, "num_units", who)
         if num_units < 1:
             raise ValueError(

@@ -1,10 +1,16 @@
 """PReLU: leaky ReLU with a learned, per-channel negative slope."""
 
+import numbers
+
 import keras
 from keras import ops
 
 from keras_acts import _kernels, _spec
-from keras_acts.layers._activation import check_int, owner
+from keras_acts.layers._activation import (
+    check_kwargs,
+    keras_object,
+    owner,
+)
 
 _DATA_FORMATS = ("channels_last", "channels_first")
 
@@ -77,16 +83,24 @@ class PReLU(keras.layers.Layer):
         data_format=None,
         **kwargs,
     ):
-        super().__init__(**kwargs)
         who = owner(self)
+        check_kwargs(type(self), kwargs, who)
+        super().__init__(**kwargs)
         self.supports_masking = True
-        self.alpha_initializer = keras.initializers.get(
+        self.alpha_initializer = keras_object(
+            keras.initializers.get,
             alpha_initializer
             if alpha_initializer is not None
-            else keras.initializers.Constant(0.25)
+            else keras.initializers.Constant(0.25),
+            "alpha_initializer",
+            who,
         )
-        self.alpha_regularizer = keras.regularizers.get(alpha_regularizer)
-        self.alpha_constraint = keras.constraints.get(alpha_constraint)
+        self.alpha_regularizer = keras_object(
+            keras.regularizers.get, alpha_regularizer, "alpha_regularizer", who
+        )
+        self.alpha_constraint = keras_object(
+            keras.constraints.get, alpha_constraint, "alpha_constraint", who
+        )
         if shared_axes is not None:
             if isinstance(shared_axes, int) and not isinstance(shared_axes, bool):
                 shared_axes = [shared_axes]
@@ -95,7 +109,15 @@ class PReLU(keras.layers.Layer):
                     f"{who}: argument `shared_axes` got {shared_axes!r}; expected "
                     "None or a list of axis indices (1-based)."
                 )
-            shared_axes = [check_int(a, "shared_axes", who) for a in shared_axes]
+            if not all(
+                isinstance(a, numbers.Integral) and not isinstance(a, bool)
+                for a in shared_axes
+            ):
+                raise ValueError(
+                    f"{who}: argument `shared_axes` got {shared_axes!r}; expected "
+                    "None or a list of integer axis indices (1-based)."
+                )
+            shared_axes = [int(a) for a in shared_axes]
         self.shared_axes = shared_axes
         if data_format is None:
             data_format = keras.config.image_data_format()
