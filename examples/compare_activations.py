@@ -3,7 +3,8 @@
 Every run uses the same data split, the same initial weights (same seed) and
 the same budget; only the activation changes. Prints a table (test accuracy,
 final training loss, seconds per epoch, time relative to ReLU) and writes
-learning curves (PNG) and the results (JSON) to --out-dir.
+learning curves (PNG) and the results (JSON) to --output-dir (default
+outputs/).
 
     python examples/compare_activations.py                 # digits, offline
     python examples/compare_activations.py --quick         # < 1 minute
@@ -34,7 +35,7 @@ import keras_acts  # noqa: E402  (makes the keras_acts names work as strings)
 
 DEFAULT_ACTIVATIONS = (
     "relu,leaky_relu,elu,selu,gelu,swish,hard_swish,mish,tanhsoft,eis,"
-    "layers.Swish,layers.PReLU,layers.Snake"
+    "layers.Swish,layers.PReLU,layers.PAU,layers.HP1,layers.Snake"
 )
 LAYER_PREFIX = "layers."
 
@@ -309,8 +310,7 @@ def parse_args(argv):
         "--activations",
         default=None,
         help="comma-separated names; `layers.NAME` for a keras_acts layer "
-        f"(default: {DEFAULT_ACTIVATIONS}; defaults missing from this "
-        "keras_acts version are skipped with a note)",
+        f"(default: {DEFAULT_ACTIVATIONS})",
     )
     parser.add_argument(
         "--dataset",
@@ -343,13 +343,17 @@ def parse_args(argv):
         "line per epoch",
     )
     parser.add_argument(
-        "--out-dir", default="outputs", help="where to write the PNG and JSON"
+        "--output-dir",
+        "--out-dir",
+        dest="out_dir",
+        default="outputs",
+        help="where to write the PNG and JSON (default: outputs/)",
     )
     args = parser.parse_args(argv)
     if args.data_dir:
         args.dataset = "fashion_mnist"
     if args.epochs is None:
-        args.epochs = 3 if args.quick else (30 if args.dataset == "digits" else 10)
+        args.epochs = 2 if args.quick else (30 if args.dataset == "digits" else 10)
     if args.quick:
         args.width = min(args.width, 32)
     for flag in ("epochs", "batch_size", "width", "depth"):
@@ -362,7 +366,7 @@ def main(argv=None):
     args = parse_args(argv)
     try:
         chosen, skipped = choose_activations(
-            args.activations or DEFAULT_ACTIVATIONS, defaults=not args.activations
+            args.activations or DEFAULT_ACTIVATIONS, defaults=False
         )
         if args.dataset == "digits":
             data = load_digits(args.seed)
@@ -374,7 +378,7 @@ def main(argv=None):
     for note in skipped:
         print(f"note: skipping {note}")
     if args.quick:
-        n = min(len(data[0]), 1000)
+        n = min(len(data[0]), 600)
         data = (data[0][:n], data[1], data[2][:n], data[3])
 
     print(

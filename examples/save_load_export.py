@@ -2,7 +2,7 @@
 
 1. Builds a model with keras_acts string names (`"mish"`, and keras_acts-only
    names such as `"tanhsoft"`), a function with a parameter, and
-   keras_acts layers when this version has them.
+   learnable keras_acts layers.
 2. Saves it to `.keras`, loads it back without `custom_objects` and checks
    the predictions are the same.
 3. On the TensorFlow backend, exports a SavedModel with `model.export()`,
@@ -27,7 +27,7 @@ import numpy as np  # noqa: E402
 
 import keras_acts  # noqa: E402
 
-# Learnable layers shown when this keras_acts version has them.
+# Learnable layers in the model.
 LAYER_CHOICES = ("PReLU", "Swish", "Snake")
 
 
@@ -36,18 +36,15 @@ def build_model(n_features):
     h = keras.layers.Dense(32, activation="mish")(inputs)  # Keras also has mish.
     used = ["'mish' (string)"]
     for name in ("tanhsoft", "eis"):  # keras_acts-only names.
-        if name in keras_acts.names():
-            h = keras.layers.Dense(32, activation=name)(h)
-            used.append(f"{name!r} (string)")
+        h = keras.layers.Dense(32, activation=name)(h)
+        used.append(f"{name!r} (string)")
     # A function with a static parameter, called on a symbolic tensor.
     h = keras_acts.swish(keras.layers.Dense(32)(h), beta=1.5)
     used.append("keras_acts.swish(..., beta=1.5) (functional)")
-    layers = getattr(keras_acts, "layers", None)
     for name in LAYER_CHOICES:
-        if layers is not None and hasattr(layers, name):
-            h = keras.layers.Dense(32)(h)
-            h = getattr(layers, name)()(h)
-            used.append(f"keras_acts.layers.{name}() (layer)")
+        h = keras.layers.Dense(32)(h)
+        h = getattr(keras_acts.layers, name)()(h)
+        used.append(f"keras_acts.layers.{name}() (layer)")
     outputs = keras.layers.Dense(3)(h)
     model = keras.Model(inputs, outputs)
     model.compile(optimizer="adam", loss="mse")

@@ -47,36 +47,19 @@ def coordinates(height, width):
     return np.stack([xs.ravel(), ys.ravel()], axis=1).astype("float32")
 
 
-def siren_layer(units, fan_in, first):
-    """keras_acts.layers.SirenDense if present, else the paper's recipe."""
-    layers = getattr(keras_acts, "layers", None)
-    if layers is not None and hasattr(layers, "SirenDense"):
-        return layers.SirenDense(units, is_first=first)
-    # First layer U(-1/n, 1/n), others U(+-sqrt(6/n)/w0), n = fan-in.
-    limit = 1.0 / fan_in if first else math.sqrt(6.0 / fan_in) / W0
-    bias = 1.0 / math.sqrt(fan_in)
-    return keras.layers.Dense(
-        units,
-        activation=lambda z: keras_acts.sine(z, w0=W0),
-        kernel_initializer=keras.initializers.RandomUniform(-limit, limit),
-        bias_initializer=keras.initializers.RandomUniform(-bias, bias),
-    )
-
-
 def build(kind, width, depth, seed):
     keras.utils.set_random_seed(seed)
     inputs = keras.Input((2,))
     h = inputs
-    fan_in = 2
     for i in range(depth):
         if kind == "siren":
-            h = siren_layer(width, fan_in, first=i == 0)(h)
+            # SIREN's first-layer and hidden-layer initialisation, and sin(w0 z).
+            h = keras_acts.layers.SirenDense(width, w0=W0, is_first=i == 0)(h)
         else:
             h = keras.layers.Dense(width, activation="relu")(h)
-        fan_in = width
     if kind == "siren":
-        limit = math.sqrt(6.0 / width) / W0
-        init = keras.initializers.RandomUniform(-limit, limit)
+        # The linear output layer keeps the hidden-layer initialisation.
+        init = keras_acts.initializers.SirenHidden(w0=W0)
     else:
         init = "glorot_uniform"
     outputs = keras.layers.Dense(3, kernel_initializer=init)(h)  # Linear output.

@@ -139,18 +139,18 @@ def cmd_info(args):
     return 0
 
 
-def curves(spec, xs):
+def curves(spec, xs, params=None):
     """f(x) and f'(x) from the spec's own definitions, as float64 NumPy arrays.
 
-    Evaluated with `keras.ops` at the default parameters, in float64, directly
-    from `spec.forward` and `spec.derivative` (the analytic derivative, not
-    autodiff).
+    Evaluated with `keras.ops` in float64, directly from `spec.forward` and
+    `spec.derivative` (the analytic derivative, not autodiff), at `params`
+    (default: the spec's defaults).
     """
     import numpy as np
     from keras import ops
 
     x = ops.convert_to_tensor(np.asarray(xs, dtype="float64"))
-    params = spec.defaults
+    params = spec.defaults if params is None else params
     values = ops.convert_to_numpy(spec.forward(x, **params))
     if spec.derivative is None:
         slopes = np.full_like(values, np.nan)
@@ -159,8 +159,16 @@ def curves(spec, xs):
     return np.asarray(values, "float64"), np.asarray(slopes, "float64")
 
 
-def plot_specs(specs, path, low=-5.0, high=5.0, title=None):
-    """Writes a PNG with f (left) and f' (right) for each spec."""
+def plot_curves(entries, path, low=-5.0, high=5.0, title=None):
+    """Writes a PNG with f (left) and f' (right).
+
+    Args:
+        entries: (label, spec, params) triples; params None for the defaults.
+        path: the PNG file to write.
+        low: left end of the x range.
+        high: right end of the x range.
+        title: optional figure title.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -169,10 +177,10 @@ def plot_specs(specs, path, low=-5.0, high=5.0, title=None):
 
     xs = np.linspace(low, high, 1001)
     fig, (ax_f, ax_d) = plt.subplots(1, 2, figsize=(9, 3.6))
-    for spec in specs:
-        values, slopes = curves(spec, xs)
-        ax_f.plot(xs, values, label=spec.name)
-        ax_d.plot(xs, slopes, label=spec.name)
+    for label, spec, params in entries:
+        values, slopes = curves(spec, xs, params)
+        ax_f.plot(xs, values, label=label)
+        ax_d.plot(xs, slopes, label=label)
     for ax, label in ((ax_f, "f(x)"), (ax_d, "f'(x)")):
         ax.axhline(0, color="0.7", lw=0.8)
         ax.axvline(0, color="0.7", lw=0.8)
@@ -185,6 +193,11 @@ def plot_specs(specs, path, low=-5.0, high=5.0, title=None):
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
+
+
+def plot_specs(specs, path, low=-5.0, high=5.0, title=None):
+    """Writes a PNG with f (left) and f' (right) for each spec's defaults."""
+    plot_curves([(s.name, s, None) for s in specs], path, low, high, title)
 
 
 def plottable(spec):
@@ -211,7 +224,8 @@ def cmd_plot(args):
 
 
 def _forward_backward(fn):
-    """A compiled step computing fn(x) and d(sum fn)/dx on the active backend."""
+    """A step computing fn(x) and d(sum fn)/dx on the active backend (compiled
+    on TensorFlow and JAX)."""
     import keras
 
     backend = keras.backend.backend()
@@ -231,7 +245,18 @@ def _forward_backward(fn):
         import jax.numpy as jnp
 
         return jax.jit(jax.grad(lambda x: jnp.sum(fn(x))))
-    raise UsageError(f"bench supports the tensorflow and jax backends, not {backend}.")
+    if backend == "torch":
+        import torch
+
+        def step(x):  # Eager: torch.compile would take longer than the bench.
+            x = x.detach().requires_grad_(True)
+            (dx,) = torch.autograd.grad(torch.sum(fn(x)), x)
+            return dx
+
+        return step
+    raise UsageError(
+        f"bench supports the tensorflow, jax and torch backends, not {backend}."
+    )
 
 
 def bench_one(fn, x, repeats):

@@ -1,10 +1,10 @@
 """The docs generator covers the whole registry and every public layer."""
 
 import importlib.util
+import inspect
 import pathlib
 
 import keras_acts
-from keras_acts import _cli
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
@@ -20,7 +20,7 @@ def _gen_docs():
 
 def test_generator_covers_every_name_and_layer(tmp_path):
     gen_docs = _gen_docs()
-    gen_docs.generate(tmp_path, plots=True)
+    gen_docs.generate(tmp_path)
     catalog = (tmp_path / "catalog.md").read_text()
     api = (tmp_path / "api.md").read_text()
     for name in keras_acts.names():
@@ -29,11 +29,17 @@ def test_generator_covers_every_name_and_layer(tmp_path):
         assert spec.formula in page
         assert spec.reference.url in page
         assert f"(activations/{name}.md)" in catalog
-        assert f"`keras_acts.{name}`" in api
-        plot = tmp_path / "activations" / f"{name}.png"
-        assert plot.exists() == _cli.plottable(spec), name
+        assert f"::: keras_acts.{name}\n" in api
+        # Every activation has its plot (softmax's: one component of it).
+        assert (tmp_path / "activations" / f"{name}.png").exists(), name
+        assert f"]({name}.png)" in page
+    layers_index = (tmp_path / "layers" / "index.md").read_text()
     for layer in gen_docs.layer_classes():
-        assert f"`keras_acts.layers.{layer}`" in api
+        assert f"(layers/{layer}.md)" in api
+        assert f"]({layer}.md)" in layers_index
+        page = (tmp_path / "layers" / f"{layer}.md").read_text()
+        assert f"::: keras_acts.layers.{layer}\n" in page
+        assert (tmp_path / "layers" / f"{layer}.png").exists(), layer
 
 
 def test_readme_catalog_is_current():
@@ -43,9 +49,29 @@ def test_readme_catalog_is_current():
     )
 
 
-def test_docstring_rendering_keeps_args_and_examples():
-    gen_docs = _gen_docs()
-    text = gen_docs.docstring_markdown(keras_acts.swish.__doc__)
-    assert "- `beta`:" in text
-    assert "```python" in text
-    assert "keras_acts.swish(" in text
+def _griffe_extension():
+    spec = importlib.util.spec_from_file_location(
+        "griffe_local_init", ROOT / "tools" / "griffe_local_init.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_docstrings_parse_with_args_and_examples():
+    """What mkdocstrings renders: every function's Args and Example sections."""
+    import griffe
+
+    indent_examples = _griffe_extension().indent_examples
+    for name in keras_acts.names():
+        spec = keras_acts.info(name)
+        text = indent_examples(inspect.cleandoc(spec.public.__doc__))
+        sections = griffe.Docstring(text).parse("google", warn_missing_types=False)
+        kinds = {s.kind.value: s for s in sections}
+        assert "examples" in kinds, name
+        code = "".join(str(part) for part in kinds["examples"].value)
+        assert f"keras_acts.{name}(" in code, name
+        if spec.params:
+            documented = [p.name for p in kinds["parameters"].value]
+            for param in spec.params:
+                assert param.name in documented, (name, param.name)

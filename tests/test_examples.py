@@ -8,9 +8,11 @@ import struct
 import subprocess
 import sys
 
+import keras
 import numpy as np
 import pytest
 
+BACKEND = keras.backend.backend()  # The examples run on it too (same env).
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 
@@ -37,22 +39,23 @@ def run_example(script, *args, cwd):
 
 
 def test_every_example_is_listed():
-    assert sorted(p.name for p in EXAMPLES.glob("*.py")) == sorted(
-        name for name in OUTPUTS if (EXAMPLES / name).exists()
-    )
+    assert sorted(p.name for p in EXAMPLES.glob("*.py")) == sorted(OUTPUTS)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    "script", [name for name in OUTPUTS if (EXAMPLES / name).exists()]
-)
+@pytest.mark.parametrize("script", sorted(OUTPUTS))
 def test_example_quick_run(script, tmp_path):
     out_dir = tmp_path / "out"
     done = run_example(
         script, "--quick", "--out-dir", str(out_dir), "--verbose", "0", cwd=tmp_path
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    for name in OUTPUTS[script]:
+    expected = OUTPUTS[script]
+    if script == "save_load_export.py" and BACKEND != "tensorflow":
+        # model.export() (SavedModel) is TensorFlow's; the example says so.
+        assert "SavedModel export skipped" in done.stdout
+        expected = [n for n in expected if not n.startswith("saved_model/")]
+    for name in expected:
         assert (out_dir / name).stat().st_size > 0, name
     assert "Traceback" not in done.stderr
 

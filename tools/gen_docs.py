@@ -1,16 +1,23 @@
 """Generates the registry-driven docs pages, plots and the README catalog.
 
-Everything here comes from the registry (`keras_acts.info(name)`) and the
-docstrings, so the docs cannot drift from the code:
+Everything here comes from the registry (`keras_acts.info(name)`), the layer
+classes and their docstrings, so the docs cannot drift from the code. No
+formula is written here: pages quote `spec.formula`, and plots evaluate
+`spec.forward` and the analytic `spec.derivative` through `keras.ops`.
 
 * docs/catalog.md: the table of every activation;
-* docs/activations/NAME.md and NAME.png: one page per activation, with f and
-  f' evaluated from `spec.forward` / `spec.derivative` through `keras.ops`;
-* docs/api.md: API reference rendered from the docstrings (the public
-  functions are generated at import time, so static doc tools cannot see them);
+* docs/guarantees.md: what each activation promises (range, monotonicity,
+  limits at +-inf, NaN) and what the tests check;
+* docs/activations/NAME.md and NAME.png: one page per activation (f and f');
+* docs/layers/index.md, docs/layers/NAME.md and NAME.png: one page per class
+  in `keras_acts.layers`, with the plot of the function the layer computes at
+  its initial parameters and the class's API (mkdocstrings);
+* docs/api.md: the API reference, mkdocstrings directives for the functions
+  (the functions are generated at import time, so mkdocs.yml turns on
+  griffe's dynamic inspection);
 * the catalog block of README.md, between its `catalog` markers.
 
-Usage (CI runs the first two lines):
+The generated pages are gitignored; CI builds them:
 
     python tools/gen_docs.py
     mkdocs build --strict
@@ -59,74 +66,214 @@ def yes_no(flag):
 
 
 def layer_classes():
-    """Public layer classes of keras_acts.layers (empty if it does not exist)."""
-    try:
-        from keras_acts import layers
-    except ImportError:
-        return {}
-    names = getattr(layers, "__all__", None) or [
-        n for n in dir(layers) if not n.startswith("_")
-    ]
+    """Public layer classes of keras_acts.layers, by name."""
+    from keras_acts import layers
+
     return {
         n: getattr(layers, n)
-        for n in sorted(names)
+        for n in sorted(layers.__all__)
         if isinstance(getattr(layers, n, None), type)
         and issubclass(getattr(layers, n), keras.layers.Layer)
     }
 
 
-def layer_links(name):
+def layer_links(name, prefix="../layers/"):
+    """Links to the layer pages of the layers that compute activation `name`."""
     return ", ".join(
-        f"[`{full.rsplit('.', 1)[1]}`](../api.md#{anchor(full)})"
-        for full in _cli.layers_for(name)
+        f"[`{short}`]({prefix}{short}.md)"
+        for short in (full.rsplit(".", 1)[1] for full in _cli.layers_for(name))
     )
 
 
-def anchor(qualified_name):
-    return re.sub(r"[^a-z0-9]+", "-", qualified_name.lower()).strip("-")
+def first_line(doc):
+    return inspect.cleandoc(doc or "").split("\n", 1)[0].strip()
 
 
-# --- Docstrings to Markdown ------------------------------------------------------
-
-_SECTIONS = ("Args", "Arguments", "Returns", "Raises", "Example", "Examples")
-_SECTIONS += ("Reference", "References", "Note", "Notes", "Formula", "Attributes")
+# --- Curves ------------------------------------------------------------------------
 
 
-def docstring_markdown(doc):
-    """Renders a Google-style docstring as Markdown (sections, args, examples)."""
-    lines = inspect.cleandoc(doc or "").splitlines()
-    out, section, in_code = [], None, False
-    for line in lines:
-        stripped = line.strip()
-        header = re.fullmatch(r"([A-Z][a-z]+):\s*(.*)", stripped)
-        if header and header.group(1) in _SECTIONS and not line.startswith(" "):
-            if in_code:
-                out.append("```")
-                in_code = False
-            section = header.group(1)
-            out += ["", f"**{section}:** {header.group(2)}".rstrip(), ""]
-            continue
-        if stripped.startswith(">>>") or (in_code and stripped.startswith("...")):
-            if not in_code:
-                out += ["", "```python"]
-                in_code = True
-            out.append(stripped[4:])
-            continue
-        if in_code:
-            out.append("```")
-            in_code = False
-        if section in ("Args", "Arguments", "Attributes", "Raises"):
-            item = re.fullmatch(r"    (\**[\w.]+)( \([^)]*\))?:\s*(.*)", line)
-            if item:
-                out.append(f"- `{item.group(1)}`{item.group(2) or ''}: {item.group(3)}")
-                continue
-            if line.startswith("        ") and out and out[-1].startswith("- "):
-                out[-1] += " " + stripped
-                continue
-        out.append(stripped)
-    if in_code:
-        out.append("```")
-    return "\n".join(out).strip() + "\n"
+def _plot_range(spec):
+    # Wide enough to show both tails and every kink.
+    edge = max([5.0] + [abs(k) + 2.0 for k in spec.kinks if math.isfinite(k)])
+    return -edge, edge
+
+
+def _numeric_plot(path, fn, low, high, title, label, note):
+    """f and a central-difference f' of a non-elementwise function of x."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    xs = np.linspace(low, high, 1001)
+    h = 1e-4
+    values = fn(xs)
+    slopes = (fn(xs + h) - fn(xs - h)) / (2 * h)
+    fig, (ax_f, ax_d) = plt.subplots(1, 2, figsize=(9, 3.6))
+    ax_f.plot(xs, values, label=label)
+    ax_d.plot(xs, slopes, label=label)
+    for ax, text in ((ax_f, "f(x)"), (ax_d, f"f'(x) ({note})")):
+        ax.axhline(0, color="0.7", lw=0.8)
+        ax.axvline(0, color="0.7", lw=0.8)
+        ax.set_xlabel("x")
+        ax.set_title(text)
+        ax.grid(alpha=0.3)
+    ax_f.legend(loc="upper left")
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def _softmax_first(xs):
+    """softmax([x, 0, 0])[0] for each x, through keras_acts.softmax."""
+    import numpy as np
+
+    rows = np.stack([xs, np.zeros_like(xs), np.zeros_like(xs)], axis=-1)
+    out = keras.ops.convert_to_numpy(keras_acts.softmax(rows.astype("float64")))
+    return np.asarray(out[:, 0], "float64")
+
+
+SOFTMAX_NOTE = (
+    "*Softmax is not elementwise: it normalises a vector over an axis. The "
+    "plot shows the first output of `keras_acts.softmax([x, 0, 0])` as x "
+    "varies (a sigmoid-like curve from 0 to 1) and its derivative by central "
+    "differences.*\n"
+)
+
+
+def activation_plot(spec, path):
+    """Writes the f / f' plot of one activation; returns its caption."""
+    low, high = _plot_range(spec)
+    if _cli.plottable(spec):
+        _cli.plot_specs([spec], path, low, high, title=spec.name)
+        return (
+            "*Left: f(x); right: the analytic derivative f'(x), both evaluated "
+            "at the default parameters from the same definition the library "
+            "runs.*\n"
+        )
+    if spec.name == "softmax":
+        _numeric_plot(
+            path,
+            _softmax_first,
+            low,
+            high,
+            "softmax([x, 0, 0])[0]",
+            "softmax, first of 3",
+            "central difference",
+        )
+        return SOFTMAX_NOTE
+    raise ValueError(f"No plot recipe for non-elementwise activation {spec.name!r}.")
+
+
+def _maxout_pair(xs):
+    """Maxout(1) over the group (x, -x/2), through the layer itself."""
+    import numpy as np
+
+    layer = keras_acts.layers.Maxout(1)
+    pairs = np.stack([xs, -0.5 * xs], axis=-1).astype("float32")
+    return np.asarray(keras.ops.convert_to_numpy(layer(pairs))[:, 0], "float64")
+
+
+def layer_curve(name, cls):
+    """What a layer's plot shows: (spec, params, caption) or None.
+
+    The spec and parameters are the layer's own, read from the class (its
+    `spec` and the defaults of its constructor) or from a fresh instance
+    (its initial weights); none is written out here.
+    """
+    from keras_acts import _rational
+
+    if issubclass(cls, _rational._Rational):
+        layer = cls()
+        numerator, denominator = layer.coefficients()
+        # float64 tensors: the unit's formula mixes them with the float64 grid.
+        params = {
+            f"a{i}": keras.ops.convert_to_tensor(v, "float64")
+            for i, v in enumerate(numerator)
+        }
+        params.update(
+            {
+                f"b{j}": keras.ops.convert_to_tensor(v, "float64")
+                for j, v in enumerate(denominator, 1)
+            }
+        )
+        target = layer.approximate
+        return (
+            layer.spec,
+            params,
+            f"*The unit at initialisation: the default constructor fits "
+            f"`{target}` on {list(layer.fit_range)} (max error "
+            f"{layer.fit_error:.3g}). Left: F(x); right: F'(x) from the unit's "
+            "analytic derivative. Training moves the coefficients; see the "
+            "[rational units guide](../guides/rational.md).*\n",
+        )
+    spec = getattr(cls, "spec", None)
+    if spec is None:
+        return None
+    params = dict(spec.defaults)
+    signature = inspect.signature(cls)
+    for p in spec.params:
+        given = signature.parameters.get(p.name)
+        if given is not None and given.default is not inspect.Parameter.empty:
+            params[p.name] = given.default
+    what = "at its default parameters"
+    if name == "PReLU":
+        layer = cls()
+        layer.build((None, 1))
+        slope = float(keras.ops.convert_to_numpy(layer.alpha).ravel()[0])
+        params["negative_slope"] = slope
+        what = f"with its learned slope alpha as `negative_slope`, initially {slope:g}"
+    shown = ", ".join(f"{k} = {v!r}" for k, v in params.items())
+    prefix = (
+        f"*The layer applies [`{spec.name}`](../activations/{spec.name}.md) "
+        f"{what}"
+        + (f" ({shown})" if shown else "")
+        + (
+            " after its affine transform; the plot is the activation as a "
+            "function of the pre-activation."
+            if name in ("SirenDense", "SELUDense")
+            else "."
+        )
+    )
+    trainable = getattr(cls, "__mro__", ())
+    if any(c.__name__ == "LearnableActivation" for c in trainable) or name == "PReLU":
+        prefix += " Its parameters are trained; these are their initial values."
+    return spec, params, prefix + " Left: f(x); right: the analytic f'(x).*\n"
+
+
+def layer_plot(name, cls, path):
+    """Writes a layer's plot; returns its caption."""
+    found = layer_curve(name, cls)
+    if found is None:
+        if name != "Maxout":
+            raise ValueError(f"No plot recipe for layer {name!r}.")
+        _numeric_plot(
+            path,
+            _maxout_pair,
+            -5.0,
+            5.0,
+            "Maxout(1) over the group (x, -x/2)",
+            "max(x, -x/2)",
+            "central difference",
+        )
+        return (
+            "*Maxout is not elementwise: each output is the maximum of a group "
+            "of input channels. The plot shows one output over the two-channel "
+            "group (x, -x/2), computed by the layer itself: a convex piecewise "
+            "linear function, which is what maxout units learn in general. The "
+            "derivative is by central differences.*\n"
+        )
+    spec, params, caption = found
+    low, high = _plot_range(spec)
+    if name in _RATIONAL_NAMES:
+        low, high = -4.0, 4.0
+    _cli.plot_curves([(name, spec, params)], path, low, high, title=name)
+    return caption
+
+
+_RATIONAL_NAMES = ("PAU", "OrthogonalPade", "HP1", "HP2")
 
 
 # --- Pages -----------------------------------------------------------------------
@@ -139,14 +286,19 @@ def catalog_page():
         "|---|---|---|---|---|---|---|---|",
     ]
     for spec in specs():
-        layers = layer_links(spec.name).replace("../api.md", "api.md") or "-"
+        trainable = [
+            f"[`{short}`](layers/{short}.md)"
+            for short in (f.rsplit(".", 1)[1] for f in _cli.layers_for(spec.name))
+            if _is_trainable(short)
+        ]
         params = ", ".join(f"`{p.name}={p.default!r}`" for p in spec.params) or "-"
         rows.append(
             f"| [`{spec.name}`](activations/{spec.name}.md) "
             f"| {table_formula(spec.formula)} "
             f"| {_cli.format_range(spec.output_range)} "
             f"| {yes_no(spec.monotonic)} | {yes_no(spec.smooth)} | {params} "
-            f"| {layers} | [{spec.reference.citation}]({spec.reference.url}) |"
+            f"| {', '.join(trainable) or '-'} "
+            f"| [{spec.reference.citation}]({spec.reference.url}) |"
         )
     return (
         GENERATED_NOTE
@@ -154,13 +306,21 @@ def catalog_page():
         + f"{len(rows) - 2} activations. Every name works as "
         '`activation="name"` in any Keras layer after `import keras_acts`, '
         "and as the function `keras_acts.<name>`. *Trainable layer* lists the "
-        "`keras_acts.layers` classes whose parameters are learned.\n\n"
-        + "\n".join(rows)
-        + "\n"
+        "`keras_acts.layers` classes that learn the parameters. Every "
+        "activation also has a layer with fixed parameters, and there are "
+        "layers with no string name (rational units, Maxout, SIREN and SELU "
+        "blocks): see [layers](layers/index.md).\n\n" + "\n".join(rows) + "\n"
     )
 
 
-def activation_page(spec):
+def _is_trainable(short):
+    cls = layer_classes()[short]
+    return short == "PReLU" or any(
+        c.__name__ == "LearnableActivation" for c in cls.__mro__
+    )
+
+
+def activation_page(spec, caption):
     params = (
         "\n".join(
             f"| `{p.name}` | `{p.default!r}` | {p.allowed()} | {p.doc} |"
@@ -175,26 +335,24 @@ def activation_page(spec):
         if label not in ("name", "summary", "formula", "parameters", "reference")
         and label != "layer"
     )
-    layers = layer_links(spec.name) or "none yet"
+    layers = layer_links(spec.name) or "none"
     body = [
         GENERATED_NOTE,
         f"# {spec.name}\n",
         f"{spec.summary}\n",
         f"$$\nf(x) = {spec.formula}\n$$\n",
         spec.description + "\n" if spec.description else "",
-        (
-            f"![{spec.name} and its derivative]({spec.name}.png)\n\n"
-            "*Left: f(x); right: the analytic derivative f'(x), both evaluated "
-            "from the same definition the library runs.*\n"
-        )
-        if _cli.plottable(spec)
-        else "*Not elementwise: it normalizes over an axis, so there is no "
-        "curve to plot.*\n",
+        f"![{spec.name} and its derivative]({spec.name}.png)\n\n{caption}",
+    ]
+    if spec.derivative_note:
+        body.append(f"**Gradient:** {spec.derivative_note}\n")
+    body += [
         "## Use\n",
         "```python\nimport keras\nimport keras_acts\n\n"
         f'layer = keras.layers.Dense(64, activation="{spec.name}")\n'
         f"y = keras_acts.{spec.name}(keras.ops.linspace(-3.0, 3.0, 7))\n```\n",
-        f"Learnable layer: {layers}.\n",
+        f"Layers: {layers}. Function: "
+        f"[`keras_acts.{spec.name}`](../api.md#keras_acts.{spec.name}).\n",
     ]
     if params:
         body += [
@@ -212,19 +370,41 @@ def activation_page(spec):
     return "\n".join(part for part in body if part)
 
 
-def _signature(obj):
-    try:
-        return str(inspect.signature(obj))
-    except (TypeError, ValueError):
-        return "(...)"
+def layer_page(name, cls, caption):
+    return "\n".join(
+        [
+            GENERATED_NOTE,
+            f"# {name}\n",
+            f"{first_line(cls.__doc__)}\n",
+            f"![{name}: f and f']({name}.png)\n\n{caption}",
+            "## API\n",
+            f"::: keras_acts.layers.{name}\n"
+            "    options:\n"
+            "      show_root_heading: false\n"
+            "      show_root_toc_entry: false\n",
+        ]
+    )
 
 
-def api_entry(qualified_name, obj, level=3):
-    kind = "class" if isinstance(obj, type) else "function"
+def layers_index():
+    rows = ["| layer | what it is | activation |", "|---|---|---|"]
+    for name, cls in layer_classes().items():
+        spec = getattr(cls, "spec", None)
+        activation = (
+            f"[`{spec.name}`](../activations/{spec.name}.md)"
+            if spec is not None and spec.name in keras_acts.names()
+            else "-"
+        )
+        summary = first_line(cls.__doc__).replace("|", "\\|")
+        rows.append(f"| [`{name}`]({name}.md) | {summary} | {activation} |")
     return (
-        f"{'#' * level} `{qualified_name}` {{#{anchor(qualified_name)}}}\n\n"
-        f"```python\n{kind} {qualified_name}{_signature(obj)}\n```\n\n"
-        + docstring_markdown(obj.__doc__)
+        GENERATED_NOTE
+        + "# Layers\n\n"
+        + "Every class in `keras_acts.layers`, each with a page, a plot of "
+        "what it computes and its API. Learnable layers train their "
+        "parameters; see the [learnable activations guide]"
+        "(../guides/learnable.md) and the [rational units guide]"
+        "(../guides/rational.md).\n\n" + "\n".join(rows) + "\n"
     )
 
 
@@ -232,36 +412,98 @@ def api_page():
     parts = [
         GENERATED_NOTE,
         "# API reference\n",
-        "Rendered from the docstrings. The activation functions are generated "
-        "from the registry, so their docstrings list the formula, the "
-        "parameters with their defaults and allowed values, and the reference.\n",
+        "Rendered from the docstrings by mkdocstrings. The activation "
+        "functions are generated from the registry, so their docstrings list "
+        "the formula, the parameters with their defaults and allowed values, "
+        "and the reference. The layers are documented on their own pages: "
+        "see [layers](layers/index.md).\n",
         "## Registry\n",
     ]
     for name in ("get", "names", "info", "use_keras_builtins"):
-        parts.append(api_entry(f"keras_acts.{name}", getattr(keras_acts, name)))
-    extras = [
-        (name, getattr(keras_acts, name))
-        for name in ("check_self_normalizing",)
-        if hasattr(keras_acts, name)
-    ]
-    for name, obj in extras:
-        parts.append(api_entry(f"keras_acts.{name}", obj))
+        parts.append(f"::: keras_acts.{name}\n")
+    parts.append("## Self-normalising networks\n")
+    parts.append("::: keras_acts.check_self_normalizing\n")
     parts.append("## Activation functions\n")
     for spec in specs():
-        parts.append(api_entry(f"keras_acts.{spec.name}", spec.public))
-    layers = layer_classes()
-    if layers:
-        parts.append("## Layers: `keras_acts.layers`\n")
-        for name, cls in layers.items():
-            parts.append(api_entry(f"keras_acts.layers.{name}", cls))
-    initializers = getattr(keras_acts, "initializers", None)
-    if initializers is not None:
-        parts.append("## Initializers: `keras_acts.initializers`\n")
-        for name in sorted(getattr(initializers, "__all__", dir(initializers))):
-            obj = getattr(initializers, name, None)
-            if not name.startswith("_") and callable(obj):
-                parts.append(api_entry(f"keras_acts.initializers.{name}", obj))
+        parts.append(f"::: keras_acts.{spec.name}\n")
+    parts.append("## Layers\n")
+    parts.append(", ".join(f"[`{n}`](layers/{n}.md)" for n in layer_classes()) + "\n")
+    parts.append("## Initializers\n")
+    parts.append("::: keras_acts.initializers\n")
+    parts.append("## Constraints\n")
+    parts.append("::: keras_acts.constraints\n")
     return "\n".join(parts)
+
+
+def infinity_limits(spec):
+    """f(-inf) and f(+inf) at the defaults, as the library computes them.
+
+    Evaluated in float64 through the registry's own function; the test suite
+    (tests/test_properties.py) checks these against independent float64
+    references, in every float dtype.
+    """
+    import numpy as np
+
+    x = keras.ops.convert_to_tensor(np.array([-np.inf, np.inf]), dtype="float64")
+    y = keras.ops.convert_to_numpy(spec.public(x))
+    return tuple(
+        "no limit (NaN)" if np.isnan(v) else _cli._format_number(float(v)) for v in y
+    )
+
+
+def guarantees_page():
+    rows = [
+        "| name | output range | monotonic | smooth | symmetry | f(0) "
+        "| f(-inf) | f(+inf) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for spec in specs():
+        if spec.elementwise:
+            low, high = infinity_limits(spec)
+        else:
+            low = high = "see below"
+        rows.append(
+            f"| [`{spec.name}`](activations/{spec.name}.md) "
+            f"| {_cli.format_range(spec.output_range)} "
+            f"| {yes_no(spec.monotonic)} | {yes_no(spec.smooth)} "
+            f"| {spec.symmetry or '-'} | {_cli._format_number(spec.value_at_zero)} "
+            f"| {low} | {high} |"
+        )
+    return (
+        GENERATED_NOTE
+        + "# Guarantees\n\n"
+        "What every activation promises, at its default parameters, and what "
+        "the test suite checks for every name and every layer "
+        "(`tests/test_properties.py`, property-based with `hypothesis`, "
+        "against independent float64 NumPy/SciPy references).\n\n"
+        "For every activation, function and layer alike:\n\n"
+        "* **dtypes**: float16, bfloat16, float32 and float64 inputs give "
+        "outputs of the same dtype; float16 and bfloat16 are computed in "
+        "float32 inside. Integer and bool inputs are cast to "
+        "`keras.config.floatx()` first (as Keras layers cast their inputs) "
+        "and give exactly what the same values as floats give.\n"
+        "* **finite inputs** never give NaN, in any float dtype, and give "
+        "inf only where the true value is beyond the dtype's range; the same "
+        "holds for gradients.\n"
+        "* **NaN** gives NaN, and leaves the other entries alone.\n"
+        "* **+-inf** give the mathematical limit where there is one (the "
+        "columns below), NaN where there is none.\n"
+        "* **shapes**: scalars, 1-D to 5-D and zero-size tensors keep their "
+        "shape.\n"
+        "* **properties**: outputs stay inside the output range; monotonic "
+        "functions never decrease; the value at 0, the odd/even symmetry and "
+        "continuity across every kink and branch threshold are as declared; "
+        "the analytic derivative matches a central finite difference in "
+        "float64. Parameters are checked over their allowed ranges "
+        "(the range and flags below describe the defaults).\n"
+        "* **bad arguments** (out of range, wrong type, unknown name) raise "
+        "ValueError when the function is called or the layer constructed, "
+        "naming the argument, the value and what is allowed.\n\n"
+        + "\n".join(rows)
+        + "\n\n`softmax` works along an axis: a row containing NaN is NaN; "
+        "a single +-inf entry in a row gives the limit (one-hot where +inf, "
+        "0 where -inf).\n"
+    )
 
 
 def readme_block():
@@ -299,29 +541,32 @@ def write(path, text):
     path.write_text(text)
 
 
-def generate(docs_dir=DOCS, plots=True):
-    """Writes every generated page (and plot) under `docs_dir`; returns paths."""
+def generate(docs_dir=DOCS):
+    """Writes every generated page and plot under `docs_dir`; returns paths."""
     docs_dir = pathlib.Path(docs_dir)
+    (docs_dir / "activations").mkdir(parents=True, exist_ok=True)
+    (docs_dir / "layers").mkdir(parents=True, exist_ok=True)
+    pages = {
+        "catalog.md": catalog_page(),
+        "guarantees.md": guarantees_page(),
+        "api.md": api_page(),
+        "layers/index.md": layers_index(),
+    }
     written = []
-    pages = {"catalog.md": catalog_page(), "api.md": api_page()}
     for spec in specs():
-        pages[f"activations/{spec.name}.md"] = activation_page(spec)
+        png = docs_dir / "activations" / f"{spec.name}.png"
+        caption = activation_plot(spec, png)
+        written.append(png)
+        pages[f"activations/{spec.name}.md"] = activation_page(spec, caption)
+    for name, cls in layer_classes().items():
+        png = docs_dir / "layers" / f"{name}.png"
+        caption = layer_plot(name, cls, png)
+        written.append(png)
+        pages[f"layers/{name}.md"] = layer_page(name, cls, caption)
     for rel, text in pages.items():
         write(docs_dir / rel, text)
         written.append(docs_dir / rel)
-    if plots:
-        for spec in filter(_cli.plottable, specs()):
-            path = docs_dir / "activations" / f"{spec.name}.png"
-            low, high = _plot_range(spec)
-            _cli.plot_specs([spec], path, low, high, title=spec.name)
-            written.append(path)
     return written
-
-
-def _plot_range(spec):
-    # Wide enough to show both tails and every kink.
-    edge = max([5.0] + [abs(k) + 2.0 for k in spec.kinks if math.isfinite(k)])
-    return -edge, edge
 
 
 def main(argv=None):
@@ -329,11 +574,10 @@ def main(argv=None):
     parser.add_argument(
         "--check", action="store_true", help="only check README.md's catalog"
     )
-    parser.add_argument("--no-plots", action="store_true", help="skip the PNGs")
     args = parser.parse_args(argv)
     if args.check:
         return update_readme(check=True)
-    written = generate(plots=not args.no_plots)
+    written = generate()
     print(f"wrote {len(written)} files under {DOCS.relative_to(ROOT)}/")
     return update_readme(check=False)
 
