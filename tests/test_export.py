@@ -1,0 +1,397 @@
+"""Deployment: SavedModel export and TFLite conversion of every activation and layer.
+
+Each dtype policy gets ONE Keras model with one named output per item (every
+catalog name as a string, its non-default parameter cases, every layer of
+`keras_acts.layers`), so there is one export and one conversion per mode:
+
+* SavedModel: `model.export()`, reloaded with `tf.saved_model.load`; outputs
+  (and, in float32, input gradients through the restored custom gradients)
+  must match Keras's.
+* TFLite: `tf.lite.TFLiteConverter` with `TFLITE_BUILTINS` only (no Select TF
+  ops), run in the LiteRT interpreter against Keras's outputs, per dtype:
+  float32; float16 weights (post-training float16 quantisation, which also
+  rounds the formulas' constants: float16 tolerances, on |x| <= 20; the
+  Keras weights are rounded to float16 first); mixed_float16 and
+  mixed_bfloat16 compute.
+
+Where a batched conversion fails, each item is converted alone to find which
+ones fail and why. Known failures (conversion or accuracy) are listed in
+`EXPECTED_FAILURES` with their reason and must still fail (so the list cannot
+go stale).
+
+The support table in docs/guides/deployment.md (between the TABLE markers) is
+generated from these results: `test_support_table_is_current` fails when it
+differs; regenerate it with
+
+    KERAS_ACTS_WRITE_DOCS=1 python -m pytest tests/test_export.py
+"""
+
+import os
+import re
+
+import keras
+import numpy as np
+import pytest
+from _util import TOLERANCES
+from references import PARAM_CASES
+
+import keras_acts
+import keras_acts.layers as L
+from keras_acts.layers._activation import class_name
+
+pytestmark = pytest.mark.tensorflow
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DOC = os.path.join(ROOT, "docs", "guides", "deployment.md")
+SEED = 20261124
+SHAPE = (4, 8)  # Per-sample input shape: axis 1 is a real axis, -1 the channels.
+
+# Modes: (dtype policy, TFLite float16 weight quantisation).
+MODES = {
+    "float32": ("float32", False),
+    "float16 weights": ("float32", True),
+    "mixed_float16": ("mixed_float16", False),
+    "mixed_bfloat16": ("mixed_bfloat16", False),
+}
+POLICIES = ("float32", "mixed_float16", "mixed_bfloat16")
+
+_MATMUL_F16 = (
+    "Keras's Dense runs its MatMul in the compute dtype; TFLite has no "
+    "float16/bfloat16 MatMul built-in (use float32 with float16 weights)"
+)
+_MAX_F16 = (
+    "Maxout's reduce-max runs in the compute dtype; TFLite has no float16 "
+    "REDUCE_MAX built-in (use float32 with float16 weights)"
+)
+_ERF_F16 = (
+    "float16 weights also round the constants of the erf polynomial (TFLite "
+    "has no Erf built-in, so erf is plain arithmetic): about 2% error at "
+    "x = 20; use float32, or gelu(approximate='tanh')"
+)
+_COEFFS_F16 = (
+    "the least-squares fit to leaky ReLU gives this basis coefficients of "
+    "order 1e7, whose float16 rounding changes the unit; use float32, or a "
+    "Hermite basis (HP1, HP2)"
+)
+# (item, mode) -> why it does not work there. Each must still fail (the test
+# says when one starts working), so the list cannot go stale.
+EXPECTED_FAILURES = {
+    **{
+        (item, mode): _MATMUL_F16
+        for item in ("SirenDense", "SELUDense")
+        for mode in ("mixed_float16", "mixed_bfloat16")
+    },
+    **{("Maxout", mode): _MAX_F16 for mode in ("mixed_float16", "mixed_bfloat16")},
+    **{
+        (item, "float16 weights"): _ERF_F16 for item in ("gelu", "GELU", "serf", "SERF")
+    },
+    **{
+        (f"OrthogonalPade({basis})", "float16 weights"): _COEFFS_F16
+        for basis in ("chebyshev_first_kind", "chebyshev_second_kind", "legendre")
+    },
+}
+# float16 weights: compared on inputs a float16 model can carry (|x| <= 20),
+# to float16's relative precision, and to 1e-3 absolute: constants of order 1
+# are rounded by up to 5e-4.
+FLOAT16_WEIGHTS_RANGE = 20.0
+FLOAT16_WEIGHTS_TOLERANCE = (2e-3, 1e-3)
+# The TFLite converter fuses and reorders float32 arithmetic, so two float32
+# results of the same model can differ by a few rounding errors of each term:
+# near a zero of a rational unit, terms of order 10 cancel to ~1e-3.
+TFLITE_FLOAT32_TOLERANCE = (1e-4, 1e-5)
+
+# Layers that need arguments (every other layer in keras_acts.layers is built
+# with its defaults).
+LAYER_ARGS = {
+    "Maxout": dict(num_units=4),
+    "SirenDense": dict(units=8),
+    "SELUDense": dict(units=8),
+}
+
+
+def _item_factories():
+    """Item id -> () -> layer, in a stable order."""
+    items = {}
+    for name in keras_acts.names():
+        items[name] = lambda name=name: keras.layers.Activation(name)
+        cls = getattr(L, class_name(name))
+        for params in PARAM_CASES[name]:
+            label = ",".join(f"{k}={v}" for k, v in params.items())
+            items[f"{name}({label})"] = lambda cls=cls, params=params: cls(**params)
+    for layer in L.__all__:
+        args = LAYER_ARGS.get(layer, {})
+        items[layer] = lambda layer=layer, args=args: getattr(L, layer)(**args)
+    items["PAU(version=B)"] = lambda: L.PAU(version="B")
+    items["PAU(per_channel)"] = lambda: L.PAU(per_channel=True)
+    for basis in keras_acts._rational.ORTHOGONAL_BASES:
+        items[f"OrthogonalPade({basis})"] = lambda b=basis: L.OrthogonalPade(basis=b)
+    items["PReLU(shared_axes=[])"] = lambda: L.PReLU(shared_axes=[])
+    return items
+
+
+ITEMS = _item_factories()
+
+
+def _inputs(n=6):
+    rng = np.random.default_rng(SEED)
+    x = rng.normal(0.0, 3.0, (n, *SHAPE))
+    fixed = [-1e4, -100, -20, -11.5, -5, -1, -1e-3, 0, 1e-3, 1, 5, 11.5, 20, 100, 1e4]
+    x.reshape(-1)[: len(fixed)] = fixed
+    return x.astype("float32")
+
+
+def _perturb_weights(layer, rng, round_to_float16):
+    """Moves trained-looking weights off their initial values, in range."""
+    for v in layer.weights:
+        w = keras.ops.convert_to_numpy(v).astype("float64")
+        w = w * (1.0 + rng.uniform(-0.1, 0.1, w.shape)) + rng.uniform(
+            -0.02, 0.02, w.shape
+        )
+        if getattr(v, "constraint", None) is not None:
+            w = keras.ops.convert_to_numpy(v.constraint(w.astype("float32")))
+        if round_to_float16:
+            # Rounded so that float16 weights lose nothing; values beyond
+            # float16's range stay (the float16 TFLite model then shows it).
+            with np.errstate(over="ignore"):
+                w16 = np.asarray(w, "float32").astype("float16")
+            w = np.where(np.isfinite(w16), w16, w)
+        v.assign(np.asarray(w, "float32"))
+
+
+def _build(policy, ids):
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(policy)
+    try:
+        keras.utils.set_random_seed(SEED)
+        rng = np.random.default_rng(SEED)
+        inputs = keras.Input(SHAPE, name="x")
+        outputs = {}
+        for item in ids:
+            layer = ITEMS[item]()
+            outputs[_key(item)] = layer(inputs)
+            _perturb_weights(layer, rng, round_to_float16=policy == "float32")
+        return keras.Model(inputs, outputs)
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def _key(item):
+    """A signature-safe output name for an item id."""
+    return "o_" + re.sub(r"[^A-Za-z0-9_]", "_", item)
+
+
+def _convert(saved_model, float16_weights):
+    import tensorflow as tf
+
+    converter = tf.lite.TFLiteConverter.from_saved_model(saved_model)
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+    if float16_weights:
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.target_spec.supported_types = [tf.float16]
+    return converter.convert()
+
+
+def _run_tflite(flatbuffer, x):
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_content=flatbuffer)
+    runner = interpreter.get_signature_runner("serving_default")
+    out = runner(x=x)
+    return {k: np.asarray(v, "float32") for k, v in out.items()}
+
+
+def _numpy(t):
+    return np.asarray(keras.ops.convert_to_numpy(t)).astype("float32")
+
+
+def _check(actual, expected, tolerance):
+    """None if close within (rtol, atol), else a description of the gap."""
+    rtol, atol = tolerance
+    if actual.shape != expected.shape:
+        return f"shape {actual.shape} != {expected.shape}"
+    finite = np.isfinite(expected)
+    if not np.array_equal(finite, np.isfinite(actual)):
+        return "non-finite values differ"
+    gap = np.abs(actual - expected)[finite]
+    bound = (atol + rtol * np.abs(expected))[finite]
+    if np.all(gap <= bound):
+        return None
+    return f"max |diff| {gap.max():.3g} (rtol {rtol}, atol {atol:.3g})"
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    """policy -> (model, SavedModel path, Keras outputs on `_inputs()`)."""
+    x = _inputs()
+    out = {}
+    for policy in POLICIES:
+        model = _build(policy, list(ITEMS))
+        path = str(tmp_path_factory.mktemp("export") / policy)
+        model.export(path, verbose=False)
+        out[policy] = (model, path, {k: _numpy(v) for k, v in model(x).items()})
+    return out
+
+
+def _dtype(policy):
+    return "float32" if policy == "float32" else policy.split("_")[1]
+
+
+def _saved_model_results(exported, policy):
+    """item -> None (same outputs after `tf.saved_model.load`) or the gap."""
+    import tensorflow as tf
+
+    _, path, expected = exported[policy]
+    loaded = tf.saved_model.load(path)
+    actual = {k: _numpy(v) for k, v in loaded.serve(_inputs()).items()}
+    return {
+        item: _check(
+            actual[_key(item)], expected[_key(item)], TOLERANCES[_dtype(policy)]
+        )
+        for item in ITEMS
+    }
+
+
+def _tflite_results(exported, mode, tmp_dir):
+    """item -> None (converts with built-ins and matches) or the reason."""
+    policy, float16_weights = MODES[mode]
+    model, path, _ = exported[policy]
+    x = _inputs()
+    tolerance = TOLERANCES[_dtype(policy)]
+    if float16_weights:
+        x = np.clip(x, -FLOAT16_WEIGHTS_RANGE, FLOAT16_WEIGHTS_RANGE)
+        tolerance = FLOAT16_WEIGHTS_TOLERANCE
+    elif policy == "float32":
+        tolerance = TFLITE_FLOAT32_TOLERANCE
+    expected = {k: _numpy(v) for k, v in model(x).items()}
+    try:
+        groups = {None: _run_tflite(_convert(path, float16_weights), x)}
+    except Exception:  # noqa: BLE001 - some item does not convert: find which.
+        groups = {}
+        for item in ITEMS:
+            single = keras.Model(model.input, model.output[_key(item)])
+            single_path = os.path.join(tmp_dir, f"{mode}-{_key(item)}")
+            single.export(single_path, verbose=False)
+            try:
+                flat = _convert(single_path, float16_weights)
+            except Exception as e:  # noqa: BLE001
+                groups[item] = _conversion_error(e)
+                continue
+            groups[item] = {_key(item): next(iter(_run_tflite(flat, x).values()))}
+    results = {}
+    for item in ITEMS:
+        got = groups.get(None, groups.get(item))
+        if isinstance(got, str):
+            results[item] = f"does not convert: {got}"
+        else:
+            k = _key(item)
+            results[item] = _check(got[k], expected[k], tolerance)
+    return results
+
+
+@pytest.fixture(scope="module")
+def support(exported, tmp_path_factory):
+    """column -> item -> None (works) or why not; one run for every test here."""
+    tmp_dir = str(tmp_path_factory.mktemp("tflite"))
+    results = {
+        f"SavedModel {policy}": _saved_model_results(exported, policy)
+        for policy in POLICIES
+    }
+    for mode in MODES:
+        results[f"TFLite {mode}"] = _tflite_results(exported, mode, tmp_dir)
+    return results
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+def test_saved_model_reloads_with_same_outputs(support, policy):
+    failures = {i: why for i, why in support[f"SavedModel {policy}"].items() if why}
+    assert not failures, failures
+
+
+def test_saved_model_gradients_match_keras(exported):
+    """The restored function differentiates like the Keras model (float32)."""
+    import tensorflow as tf
+
+    model, path, _ = exported["float32"]
+    loaded = tf.saved_model.load(path)
+    # Moderate inputs: the gradient of a sum over every output, per item.
+    x = tf.constant(np.clip(_inputs(), -8.0, 8.0))
+    failures = {}
+    for item in ITEMS:
+        k = _key(item)
+        grads = []
+        for fn in (lambda t, k=k: model(t)[k], lambda t, k=k: loaded.serve(t)[k]):
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                y = tf.reduce_sum(fn(x))
+            grads.append(tape.gradient(y, x).numpy())
+        why = _check(grads[1], grads[0], TOLERANCES["float32"])
+        if why:
+            failures[item] = why
+    assert not failures, failures
+
+
+@pytest.mark.parametrize("mode", list(MODES))
+def test_tflite_builtins_only(support, mode):
+    failures = {}
+    for item, why in support[f"TFLite {mode}"].items():
+        expected_failure = EXPECTED_FAILURES.get((item, mode))
+        if expected_failure and not why:
+            failures[item] = "works now; remove it from EXPECTED_FAILURES"
+        elif why and not expected_failure:
+            failures[item] = why
+    assert not failures, failures
+
+
+TABLE_START = "<!-- TABLE:start (generated by tests/test_export.py) -->"
+TABLE_END = "<!-- TABLE:end -->"
+
+
+def support_table(support):
+    """The Markdown support table: one row per item, one column per mode."""
+    columns = list(support)
+    rows = [
+        "| model | " + " | ".join(columns) + " |",
+        "|---|" + "---|" * len(columns),
+    ]
+    notes = {}
+    for item in ITEMS:
+        cells = []
+        for column in columns:
+            why = support[column][item]
+            if why is None:
+                cells.append("✓")
+                continue
+            reason = EXPECTED_FAILURES.get((item, column.split(" ", 1)[1]), why)
+            number = notes.setdefault(reason, len(notes) + 1)
+            cells.append(f"✗ ({number})")
+        rows.append(f"| `{item}` | " + " | ".join(cells) + " |")
+    rows += [""] + [f"{n}. {reason}" for reason, n in notes.items()]
+    return "\n".join([TABLE_START, *rows, TABLE_END])
+
+
+def test_support_table_is_current(support):
+    """docs/guides/deployment.md's table is what these tests found."""
+    table = support_table(support)
+    with open(DOC, encoding="utf-8") as f:
+        text = f.read()
+    pattern = re.compile(re.escape(TABLE_START) + ".*?" + re.escape(TABLE_END), re.S)
+    assert pattern.search(text), f"{DOC}: table markers not found"
+    if os.environ.get("KERAS_ACTS_WRITE_DOCS") == "1":
+        text = pattern.sub(lambda _: table, text)
+        with open(DOC, "w", encoding="utf-8") as f:
+            f.write(text)
+    assert table in text, (
+        "docs/guides/deployment.md's support table is stale: regenerate it with "
+        "KERAS_ACTS_WRITE_DOCS=1 python -m pytest tests/test_export.py"
+    )
+
+
+def _conversion_error(error):
+    text = str(error)
+    ops = re.search(r"TF Select ops: ([^\n]+)", text)
+    if ops:
+        return f"needs Select TF ops ({ops.group(1).strip()})"
+    ops = re.findall(r"'(tf\.\w+)' op is neither a custom op nor a flex op", text)
+    if ops:
+        return f"not a TFLite built-in: {', '.join(sorted(set(ops)))}"
+    return text.strip().splitlines()[-1][:200]
