@@ -3,18 +3,35 @@
 Keras 3 resolves `activation="name"` only through the private dict
 `keras.src.activations.ALL_OBJECTS_DICT`; registered custom objects are not
 consulted (keras-team/keras#20333). keras_acts therefore adds its names to that
-dict, and wraps `keras.activations.get` so an unknown name lists close
-matches. `check()` verifies these assumptions and fails with a clear message if
-a Keras release changes them; the test suite calls it.
+dict, wraps `keras.activations.get` so an unknown name lists close matches
+(and Keras's lookup of saved objects, so that an unknown ``keras_acts>...``
+entry of a saved config does too), and wraps `keras.activations.serialize` so
+the saved entry of a keras_acts-only function says how to install keras_acts
+(see `_saving`). `check()` verifies these assumptions and fails with a clear
+message if a Keras release changes them; the test suite calls it.
 """
 
 import functools
 
 from keras.src import activations as _keras_activations
 
-_ORIGINALS = {}  # key -> Keras's own object, for the keys we replaced.
-_INSTALLED = {}  # key -> the object keras_acts installed.
-_KERAS_NAMES = frozenset(_keras_activations.ALL_OBJECTS_DICT)
+from keras_acts import _saving
+
+# Kept on Keras's module rather than here, so that it survives
+# `importlib.reload` of keras_acts and a re-import after its modules were
+# dropped from sys.modules: Keras's own names and objects can only be read
+# before keras_acts first changes the table.
+_STATE = vars(_keras_activations).setdefault(
+    "_keras_acts_state",
+    {
+        "originals": {},  # key -> Keras's own object, for the keys we replaced.
+        "installed": {},  # key -> the object keras_acts installed.
+        "keras_names": frozenset(_keras_activations.ALL_OBJECTS_DICT),
+    },
+)
+_ORIGINALS = _STATE["originals"]
+_INSTALLED = _STATE["installed"]
+_KERAS_NAMES = _STATE["keras_names"]
 
 
 class KerasInternalsChanged(RuntimeError):
@@ -79,6 +96,60 @@ def _all_activation_names():
     return sorted(_table())
 
 
+def _unknown_saved_entry(config):
+    """The error for a saved ``keras_acts>...`` entry keras_acts lacks, or None.
+
+    Keras's own error ("Could not locate class ...") names no alternative.
+    """
+    if not isinstance(config, dict):
+        return None
+    is_function = config.get("class_name") == "function"
+    key = config.get("config") if is_function else config.get("registered_name")
+    if not isinstance(key, str) or not key.startswith("keras_acts>"):
+        return None
+    import keras
+
+    if keras.saving.get_registered_object(key) is not None:
+        return None
+    from keras_acts._spec import close_matches, names
+
+    name = key.partition(">")[2]
+    if is_function:
+        kind, candidates = "activation", names()
+    else:
+        kind = "class"
+        candidates = sorted(
+            k.partition(">")[2]
+            for k, v in keras.saving.get_custom_objects().items()
+            if k.startswith("keras_acts>") and isinstance(v, type)
+        )
+    matches = close_matches(name, candidates)
+    hint = f" Did you mean: {', '.join(map(repr, matches))}?" if matches else ""
+    return ValueError(
+        f"A saved config names the keras_acts {kind} {name!r} ({key!r}), which "
+        f"keras_acts does not have.{hint} Valid {kind} names: "
+        f"{', '.join(candidates)}."
+    )
+
+
+def _wrap_retrieve(retrieve):
+    if getattr(retrieve, "_keras_acts_wrapped", False):
+        return retrieve
+
+    @functools.wraps(retrieve)
+    def wrapped(*args, **kwargs):
+        try:
+            return retrieve(*args, **kwargs)
+        except TypeError as error:
+            unknown = _unknown_saved_entry(kwargs.get("full_config"))
+            if unknown is None:
+                raise
+            raise unknown from error
+
+    wrapped._keras_acts_wrapped = True
+    return wrapped
+
+
 def _wrap_get(get):
     if getattr(get, "_keras_acts_wrapped", False):
         return get
@@ -108,13 +179,46 @@ def _wrap_get(get):
     return wrapped
 
 
-def install_error_messages():
-    """Unknown activation strings list close matches, in layers too."""
-    import keras
+def _wrap_serialize(serialize):
+    if getattr(serialize, "_keras_acts_wrapped", False):
+        return serialize
 
-    # Layers call `keras.src.activations.get`; users call `keras.activations.get`.
+    @functools.wraps(serialize)
+    def wrapped(activation):
+        config = serialize(activation)
+        name = config.get("config") if isinstance(config, dict) else None
+        if isinstance(name, str) and name.startswith("keras_acts>"):
+            # Keras ignores the extra key; where keras_acts is missing, its
+            # error prints this entry, the install hint with it.
+            config = {**config, _saving.KEY: _saving.REQUIREMENT}
+        return config
+
+    wrapped._keras_acts_wrapped = True
+    return wrapped
+
+
+def install_error_messages():
+    """Unknown activation strings list close matches, in layers too.
+
+    So do unknown ``keras_acts>...`` entries of a saved config (Keras looks
+    every saved object up with `serialization_lib._retrieve_class_or_fn`), and
+    the saved entries of keras_acts-only functions carry the install hint of
+    `_saving`.
+    """
+    import keras
+    from keras.src.saving import serialization_lib
+
+    # Layers call `keras.src.activations.get`/`serialize`; users call
+    # `keras.activations.get`/`serialize`.
     _keras_activations.get = _wrap_get(_keras_activations.get)
     keras.activations.get = _wrap_get(keras.activations.get)
+    _keras_activations.serialize = _wrap_serialize(_keras_activations.serialize)
+    keras.activations.serialize = _wrap_serialize(keras.activations.serialize)
+    # Called by name inside serialization_lib, so the module attribute is it.
+    # Only error messages depend on it: a Keras without it still works.
+    retrieve = getattr(serialization_lib, "_retrieve_class_or_fn", None)
+    if retrieve is not None:
+        serialization_lib._retrieve_class_or_fn = _wrap_retrieve(retrieve)
 
 
 def check():
@@ -149,3 +253,21 @@ def check():
             )
     finally:
         del table[sentinel_key]
+    # The saving hooks: only messages depend on them, but say so if they broke.
+    saved = keras.layers.Dense(1, activation="tanhsoft").get_config()["activation"]
+    if not (isinstance(saved, dict) and saved.get(_saving.KEY) == _saving.REQUIREMENT):
+        raise KerasInternalsChanged(
+            "keras.layers.Dense no longer saves its activation through "
+            "keras.src.activations.serialize; saved keras_acts names lose "
+            "their install hint with this Keras release "
+            f"({keras.__version__})."
+        )
+    from keras.src.saving import serialization_lib
+
+    retrieve = getattr(serialization_lib, "_retrieve_class_or_fn", None)
+    if not getattr(retrieve, "_keras_acts_wrapped", False):
+        raise KerasInternalsChanged(
+            "keras.src.saving.serialization_lib._retrieve_class_or_fn is gone; "
+            "unknown keras_acts entries of saved configs no longer list close "
+            f"matches with this Keras release ({keras.__version__})."
+        )

@@ -25,7 +25,10 @@ import math
 import numbers
 import textwrap
 
-_REGISTRY = {}  # name -> ActivationSpec, in definition order.
+# name -> ActivationSpec, in definition order. Kept across importlib.reload of
+# this module (which re-runs it in the same namespace): the functions, string
+# names and layers built from the registry keep pointing at these specs.
+_REGISTRY = globals().get("_REGISTRY", {})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -332,13 +335,23 @@ def activation(
             derivative_note=derivative_note,
             kinks=tuple(kinks),
         )
-        if spec.name in _REGISTRY:
+        existing = _REGISTRY.get(spec.name)
+        if existing is not None:
+            if _same_definition(existing.forward, forward):
+                # The same source run again (importlib.reload of the catalog):
+                # keep the registered activation, which the string names,
+                # layers and compiled kernels already use.
+                return existing.public
             raise ValueError(f"Activation {spec.name!r} is defined twice.")
         spec.public = _make_public(spec)
         _REGISTRY[spec.name] = spec
         return spec.public
 
     return wrap
+
+
+def _same_definition(a, b):
+    return (a.__module__, a.__qualname__) == (b.__module__, b.__qualname__)
 
 
 def _make_public(spec):

@@ -7,10 +7,10 @@ own ops (`keras.ops.relu(inputs)` does the same).
 
 import keras
 
-from keras_acts import _kernels, _spec
+from keras_acts import _kernels, _saving, _spec
 
 
-@keras.saving.register_keras_serializable(package="keras_acts")
+@_saving.register
 class ActivationOp(keras.Operation):
     """A registry activation with static parameters, as a graph operation."""
 

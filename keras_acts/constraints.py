@@ -10,6 +10,9 @@ import math
 import keras
 from keras import ops
 
+from keras_acts import _saving
+from keras_acts._kernels import maximum, minimum
+
 __all__ = ["Range"]
 
 # Strict bounds (gamma > 0) are kept this far inside: a parameter may not
@@ -17,7 +20,7 @@ __all__ = ["Range"]
 STRICT_MARGIN = 1e-4
 
 
-@keras.saving.register_keras_serializable(package="keras_acts")
+@_saving.register
 class Range(keras.constraints.Constraint):
     """Clips a weight into ``[low, high]`` after each optimizer step.
 
@@ -74,9 +77,9 @@ class Range(keras.constraints.Constraint):
 
     def __call__(self, w):
         if self.low is not None:
-            w = ops.maximum(w, ops.cast(self.low, w.dtype))
+            w = maximum(w, ops.cast(self.low, w.dtype))
         if self.high is not None:
-            w = ops.minimum(w, ops.cast(self.high, w.dtype))
+            w = minimum(w, ops.cast(self.high, w.dtype))
         return w
 
     def get_config(self):

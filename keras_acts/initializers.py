@@ -14,6 +14,8 @@ import math
 
 import keras
 
+from keras_acts import _saving
+
 __all__ = ["SirenFirst", "SirenHidden"]
 
 
@@ -50,7 +52,7 @@ class _SirenUniform(keras.initializers.RandomUniform):
         return config
 
 
-@keras.saving.register_keras_serializable(package="keras_acts")
+@_saving.register
 class SirenFirst(_SirenUniform):
     """SIREN first-layer initializer: ``W ~ U(-1/n, 1/n)``, n = fan-in.
 
@@ -77,7 +79,7 @@ class SirenFirst(_SirenUniform):
         return 1.0 / fan_in
 
 
-@keras.saving.register_keras_serializable(package="keras_acts")
+@_saving.register
 class SirenHidden(_SirenUniform):
     """SIREN hidden-layer initializer: ``W ~ U(±sqrt(6/n) / w0)``, n = fan-in.
 

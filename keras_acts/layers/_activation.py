@@ -14,7 +14,7 @@ import textwrap
 import keras
 from keras import ops
 
-from keras_acts import _kernels, _spec
+from keras_acts import _kernels, _saving, _spec
 from keras_acts.constraints import Range
 
 # Keyword arguments every Keras layer accepts; the rest must be parameters.
@@ -250,7 +250,7 @@ def _make_class(name, base, spec, docstring, signature, attrs=None):
         **(attrs or {}),
     }
     cls = type(name, (base,), namespace)
-    return keras.saving.register_keras_serializable(package="keras_acts")(cls)
+    return _saving.register(cls)
 
 
 def static_layer(spec):
@@ -317,7 +317,7 @@ class LearnableActivation(_ActivationLayer):
             weight = self.add_weight(
                 name=name,
                 shape=shape,
-                initializer=keras.initializers.Constant(self._initial[name]),
+                initializer=_exact_constant(self._initial[name]),
                 regularizer=self.regularizer,
                 constraint=Range.for_param(self.spec.param(name)),
                 autocast=False,  # Float32 under mixed precision; the kernel casts.
@@ -344,6 +344,19 @@ class LearnableActivation(_ActivationLayer):
             regularizer=keras.regularizers.serialize(self.regularizer),
         )
         return config
+
+
+def _exact_constant(value):
+    """Initializer filling with `value` rounded once, to the weight's dtype.
+
+    (`keras.initializers.Constant` rounds through float32 first, so a float64
+    layer would start 1e-8 away from its default.)
+    """
+
+    def init(shape, dtype=None):
+        return ops.full(shape, value, dtype=dtype)
+
+    return init
 
 
 def channel_shape(input_shape, axis, who):

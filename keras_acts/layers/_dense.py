@@ -5,7 +5,7 @@ import numbers
 
 import keras
 
-from keras_acts import _kernels, _spec
+from keras_acts import _kernels, _saving, _spec
 from keras_acts.initializers import SirenFirst, SirenHidden
 from keras_acts.layers._activation import check_kwargs, check_units, owner
 
@@ -19,7 +19,7 @@ def _no_activation(kwargs, who):
         )
 
 
-@keras.saving.register_keras_serializable(package="keras_acts")
+@_saving.register
 class SirenDense(keras.layers.Dense):
     """SIREN layer: a Dense layer followed by ``sin(w0 * .)``, initialised for it.
 
@@ -43,9 +43,11 @@ class SirenDense(keras.layers.Dense):
             `SirenHidden(w0)`. Any Keras initializer overrides it.
         bias_initializer: default None: ``U(-1/sqrt(n), 1/sqrt(n))``, n =
             fan-in (PyTorch's Linear default, as in the official code).
-        kernel_regularizer, bias_regularizer, activity_regularizer,
-            kernel_constraint, bias_constraint: as in `keras.layers.Dense`,
-            default None.
+        kernel_regularizer: as in `keras.layers.Dense`, default None.
+        bias_regularizer: as in `keras.layers.Dense`, default None.
+        activity_regularizer: as in `keras.layers.Dense`, default None.
+        kernel_constraint: as in `keras.layers.Dense`, default None.
+        bias_constraint: as in `keras.layers.Dense`, default None.
         **kwargs: Standard layer arguments (`name`, `dtype`, ...).
 
     Call arguments:
@@ -139,7 +141,7 @@ class SirenDense(keras.layers.Dense):
         return config
 
 
-@keras.saving.register_keras_serializable(package="keras_acts")
+@_saving.register
 class SELUDense(keras.layers.Dense):
     """Self-normalising Dense layer: LeCun-normal weights, SELU, AlphaDropout.
 
@@ -161,8 +163,11 @@ class SELUDense(keras.layers.Dense):
         kernel_initializer: default "lecun_normal". Anything else breaks the
             self-normalising property (the checker reports it).
         bias_initializer: default "zeros".
-        kernel_regularizer, bias_regularizer, activity_regularizer,
-            kernel_constraint, bias_constraint: as in `keras.layers.Dense`.
+        kernel_regularizer: as in `keras.layers.Dense`.
+        bias_regularizer: as in `keras.layers.Dense`.
+        activity_regularizer: as in `keras.layers.Dense`.
+        kernel_constraint: as in `keras.layers.Dense`.
+        bias_constraint: as in `keras.layers.Dense`.
         seed: int or None, default None. Seed of the dropout noise.
         **kwargs: Standard layer arguments (`name`, `dtype`, ...).
 

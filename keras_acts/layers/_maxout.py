@@ -3,10 +3,11 @@
 import keras
 from keras import ops
 
+from keras_acts import _saving
 from keras_acts.layers._activation import check_int, check_kwargs, owner
 
 
-@keras.saving.register_keras_serializable(package="keras_acts")
+@_saving.register
 class Maxout(keras.layers.Layer):
     """Maxout: each output unit is the maximum of a group of input channels.
 

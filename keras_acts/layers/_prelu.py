@@ -5,7 +5,7 @@ import numbers
 import keras
 from keras import ops
 
-from keras_acts import _kernels, _spec
+from keras_acts import _kernels, _saving, _spec
 from keras_acts.layers._activation import (
     check_kwargs,
     keras_object,
@@ -15,7 +15,7 @@ from keras_acts.layers._activation import (
 _DATA_FORMATS = ("channels_last", "channels_first")
 
 
-@keras.saving.register_keras_serializable(package="keras_acts")
+@_saving.register
 class PReLU(keras.layers.Layer):
     """Parametric ReLU: a leaky ReLU whose negative slope is learned per channel.
 
