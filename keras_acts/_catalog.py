@@ -12,9 +12,13 @@ import math
 import keras
 from keras import ops
 
+from keras_acts import _kernels
 from keras_acts._spec import Param, Reference, activation
 
 INF = math.inf
+
+# Keras's ops, but float64 stays float64 on every backend (see _kernels).
+_minimum, _maximum, _tanh = _kernels.minimum, _kernels.maximum, _kernels.tanh
 
 # Above this, exp(x) is so large that 1 + e^x == e^x in float32 and sigmoid(x)
 # rounds to 1; clamping the exponent here keeps exp finite in every formula.
@@ -68,7 +72,7 @@ def _horner(terms, t):
 def _sin(x):
     """sin(x); float32 error below 2e-7 for |x| < 1e5 (vectorised, see above)."""
     if _is_float64(x):
-        return ops.sin(x)
+        return _kernels.sin(x)
     r, sign = _reduce_by_pi(x)
     r2 = r * r
     return sign * (r + r * r2 * _horner(_SIN_TERMS, r2))
@@ -77,7 +81,7 @@ def _sin(x):
 def _cos(x):
     """cos(x); float32 error below 2e-7 for |x| < 1e5 (vectorised, see above)."""
     if _is_float64(x):
-        return ops.cos(x)
+        return _kernels.cos(x)
     r, sign = _reduce_by_pi(x)
     r2 = r * r
     return sign * (1.0 + r2 * _horner(_COS_TERMS, r2))
@@ -103,6 +107,48 @@ def _log1p_unit(u):
     for k in range(_LOG1P_TERMS - 2, -1, -1):
         poly = 1.0 / (2 * k + 1) + s2 * poly
     return 2.0 * s * poly
+
+
+# erf(x) = x P(x^2) / Q(x^2) on [-4, 4] (Eigen's float32 rational form, which
+# XLA's own float32 erf also expands to); beyond 4, float32 erf rounds to +-1.
+_ERF_CLIP = 4.0
+_ERF_P = (
+    -2.72614225801306e-10,
+    2.77068142495902e-08,
+    -2.10102402082508e-06,
+    -5.69250639462346e-05,
+    -7.34990630326855e-04,
+    -2.95459980854025e-03,
+    -1.60960333262415e-02,
+)
+_ERF_Q = (
+    -1.45660718464996e-05,
+    -2.13374055278905e-04,
+    -1.68282697438203e-03,
+    -7.37332916720468e-03,
+    -1.42647390514189e-02,
+)
+
+
+def _erf(x):
+    """erf(x) in plain arithmetic; float32 error below 5e-7.
+
+    TFLite has no Erf built-in: with `ops.erf` a converted model needs Select
+    TF ops. This form (clip, multiply, add, divide) is what XLA computes for a
+    float32 erf anyway, so training is unchanged and the exported inference
+    graph converts with built-in ops only. float64 keeps the library erf.
+    """
+    if _is_float64(x):
+        return ops.erf(x)
+    x = ops.clip(x, -_ERF_CLIP, _ERF_CLIP)
+    x2 = x * x
+    p = _ERF_P[0]
+    for c in _ERF_P[1:]:
+        p = p * x2 + c
+    q = _ERF_Q[0]
+    for c in _ERF_Q[1:]:
+        q = q * x2 + c
+    return x * p / q
 
 
 def _softplus(x):
@@ -206,7 +252,7 @@ def mish(x):
 
 
 def _tanh_softplus(x):
-    e = ops.exp(ops.minimum(x, _EXP_CLAMP))
+    e = ops.exp(_minimum(x, _EXP_CLAMP))
     n = e * (e + 2.0)
     return n / (n + 2.0)
 
@@ -217,7 +263,7 @@ def _(x):
     # f' = e w / d^2, w = 4(x+1) + 4e^2 + e^3 + e(4x+6), d = 2e + e^2 + 2.
     # Past the clamp f' is 1 to double precision; clamping x as well keeps
     # e (4x + 6) finite for huge x.
-    x = ops.minimum(x, _EXP_CLAMP)
+    x = _minimum(x, _EXP_CLAMP)
     e = ops.exp(x)
     e2 = e * e
     w = 4.0 * (x + 1.0) + 4.0 * e2 + e2 * e + e * (4.0 * x + 6.0)
@@ -290,15 +336,15 @@ def selu(x):
     return ops.where(
         x > 0,
         _SELU_SCALE * x,
-        (_SELU_SCALE * _SELU_ALPHA) * ops.expm1(ops.minimum(x, 0.0)),
+        (_SELU_SCALE * _SELU_ALPHA) * ops.expm1(_minimum(x, 0.0)),
     )
 
 
 @selu.derivative
 def _(x):
-    return ops.where(
-        x > 0, _SELU_SCALE, (_SELU_SCALE * _SELU_ALPHA) * ops.exp(ops.minimum(x, 0.0))
-    )
+    # The scale multiplies outside `where`: Keras's torch backend rounds a
+    # Python float given to `where` to float32, even next to float64.
+    return _SELU_SCALE * ops.where(x > 0, 1.0, _SELU_ALPHA * ops.exp(_minimum(x, 0.0)))
 
 
 @activation(
@@ -328,17 +374,17 @@ def elu(x, alpha=1.0):
     The output lower bound given is the one for alpha 1; in general it is
     -alpha. With alpha 1 the first derivative is continuous at 0.
     """
-    return ops.where(x > 0, x, alpha * ops.expm1(ops.minimum(x, 0.0)))
+    return ops.where(x > 0, x, alpha * ops.expm1(_minimum(x, 0.0)))
 
 
 @elu.derivative
 def _(x, alpha=1.0):
-    return ops.where(x > 0, 1.0, alpha * ops.exp(ops.minimum(x, 0.0)))
+    return ops.where(x > 0, 1.0, alpha * ops.exp(_minimum(x, 0.0)))
 
 
 @elu.param_derivatives
 def _(x, alpha=1.0):
-    return {"alpha": ops.where(x > 0, 0.0, ops.expm1(ops.minimum(x, 0.0)))}
+    return {"alpha": ops.where(x > 0, 0.0, ops.expm1(_minimum(x, 0.0)))}
 
 
 @activation(
@@ -380,7 +426,7 @@ def _(x, negative_slope=0.2):
 
 @leaky_relu.param_derivatives
 def _(x, negative_slope=0.2):
-    return {"negative_slope": ops.minimum(x, 0.0)}
+    return {"negative_slope": _minimum(x, 0.0)}
 
 
 @activation(
@@ -518,12 +564,12 @@ def tanh(x):
 
     Uses Keras's own `tanh` op, already one kernel with a lean gradient.
     """
-    return ops.tanh(x)
+    return _tanh(x)
 
 
 @tanh.derivative
 def _(x):
-    t = ops.tanh(x)
+    t = _tanh(x)
     return 1.0 - t * t
 
 
@@ -586,16 +632,18 @@ _GELU_TAIL = -6.0
 def _normal_cdf(x):
     """Phi(x) = (1 + erf(x / sqrt 2)) / 2, with the float32 far tail zeroed.
 
-    XLA's float32 erf tends to -1 + ~1.8e-7 instead of -1, which would give
+    A float32 erf (`_erf`) need not reach -1 exactly: an error of ~1e-7 gives
     x Phi(x) ~ -1e-7 |x| for very negative x (-9e22 at x = -1e30). Below
     x = -6, where the true x Phi(x) is above -6e-9, float32 returns 0; above
     it the float32 error is that of erf (under ~6e-7 in absolute terms). An
     accurate tail (Mills' ratio continued fraction) measured 2.5x slower
     under XLA, so it is not used. float64's erf is accurate and used as is.
     """
-    cdf = 0.5 + 0.5 * ops.erf(x * _SQRT_HALF)
     if keras.backend.standardize_dtype(x.dtype) == "float64":
-        return cdf
+        # erf(+-10) is +-1 in float64; clipping also keeps TensorFlow's
+        # float64 erf, which gives NaN for huge arguments, away from them.
+        return 0.5 + 0.5 * _erf(ops.clip(x * _SQRT_HALF, -10.0, 10.0))
+    cdf = 0.5 + 0.5 * _erf(x * _SQRT_HALF)
     return ops.where(x < _GELU_TAIL, 0.0, cdf)
 
 
@@ -754,12 +802,12 @@ def _(x, alpha=1.0):
 )
 def lisht(x):
     """LiSHT: the input scaled by its own tanh; even and non-negative."""
-    return x * ops.tanh(x)
+    return x * _tanh(x)
 
 
 @lisht.derivative
 def _(x):
-    t = ops.tanh(x)
+    t = _tanh(x)
     return t + x * (1.0 - t * t)
 
 
@@ -833,13 +881,13 @@ _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 )
 def serf(x):
     """SERF: the input gated by the error function of its softplus."""
-    return x * ops.erf(_softplus(x))
+    return x * _erf(_softplus(x))
 
 
 @serf.derivative
 def _(x):
     sp = _softplus(x)
-    return ops.erf(sp) + x * (_TWO_OVER_SQRT_PI * ops.exp(-sp * sp) * _sigmoid(x))
+    return _erf(sp) + x * (_TWO_OVER_SQRT_PI * ops.exp(-sp * sp) * _sigmoid(x))
 
 
 # --- Squared ReLU ----------------------------------------------------------------
@@ -909,7 +957,7 @@ _TINY = 1e-30
 
 def _tanhsoft_gate(x, alpha, beta, gamma):
     """u = alpha x + beta e^{gamma x} (terms with a static 0 dropped), e^{gamma x}."""
-    e = ops.exp(ops.minimum(gamma * x, _GATE_EXP_CLAMP))
+    e = ops.exp(_minimum(gamma * x, _GATE_EXP_CLAMP))
     u = None
     if not _is(alpha, 0):
         u = alpha * x
@@ -926,7 +974,7 @@ def _log_delta_plus_exp(x, delta):
         return _softplus(x)
     # logaddexp(x, ln delta); a tensor delta of 0 gives ln 0 = -inf -> x.
     log_delta = math.log(delta) if _is_number(delta) else ops.log(delta)
-    return ops.maximum(x, log_delta) + _log1p_unit(ops.exp(-ops.abs(x - log_delta)))
+    return _maximum(x, log_delta) + _log1p_unit(ops.exp(-ops.abs(x - log_delta)))
 
 
 def _dlog_delta_plus_exp(x, delta, log_term):
@@ -985,11 +1033,11 @@ def tanhsoft(x, alpha=0.0, beta=0.6, gamma=1.0, delta=0.0):
     saturate the tanh (beta below about 1e-33).
     """
     u, _ = _tanhsoft_gate(x, alpha, beta, gamma)
-    return ops.tanh(u) * _log_delta_plus_exp(x, delta)
+    return _tanh(u) * _log_delta_plus_exp(x, delta)
 
 
 def _tanhsoft_sech2(u, beta, gamma):
-    t = ops.tanh(u)
+    t = _tanh(u)
     sech2 = 1.0 - t * t
     if not _is(beta, 0) and _tanhsoft_needs_mask(beta, gamma):
         sech2 = ops.where(ops.abs(u) < _TANH_SATURATION, sech2, 0.0)
@@ -1020,7 +1068,7 @@ def _(x, alpha=0.0, beta=0.6, gamma=1.0, delta=0.0):
     log_term = _log_delta_plus_exp(x, delta)
     # d/d delta ln(delta + e^x) = 1 / (delta + e^x) = e^{-ln(...)}, clamped
     # so that it stays finite where delta + e^x underflows.
-    inv = ops.exp(ops.minimum(-log_term, _GATE_EXP_CLAMP))
+    inv = ops.exp(_minimum(-log_term, _GATE_EXP_CLAMP))
     return {
         "alpha": (sech2 * x) * log_term,
         "beta": (sech2 * e) * log_term,
@@ -1066,8 +1114,9 @@ def _eis_parts(x, alpha, beta, gamma, delta, theta):
         if _is(alpha, 1):
             p["Sa"], p["dSa"] = sp, _sigmoid(x)
         else:
-            log_sp = ops.where(x < _EIS_LOG_TAIL, x, ops.log(sp))
-            sa = ops.exp(alpha * log_sp)
+            # sp ** alpha, not exp(alpha ln sp): near float32's max, exp(ln sp)
+            # rounds up to inf (unless XLA folds exp(log(.)) away).
+            sa = ops.where(x < _EIS_LOG_TAIL, ops.exp(alpha * x), sp**alpha)
             ratio = ops.where(x < _EIS_LOG_TAIL, 1.0, _sigmoid(x) / sp)
             p["Sa"], p["dSa"] = sa, alpha * sa * ratio
     if _is(delta, 0):
@@ -1159,7 +1208,7 @@ def _(x, alpha=1.0, beta=1.0, gamma=1.0, delta=0.0, theta=1.0):
     w = 0.0 if p["w"] is None else p["w"]
     log_sp = ops.where(x < _EIS_LOG_TAIL, x, ops.log(_softplus(x)))
     # d/d delta: -f e^{-theta x} / D = -f / (P e^{theta x} + delta).
-    denom = ops.maximum(p["P"] * ops.exp(theta * x) + delta, _TINY)
+    denom = _maximum(p["P"] * ops.exp(theta * x) + delta, _TINY)
     return {
         "alpha": f * log_sp,
         "beta": -0.5 * (f * v) * (p["rs"] * p["rs"]),

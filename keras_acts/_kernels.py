@@ -1,19 +1,23 @@
 """Runs an `ActivationSpec` on the active Keras backend.
 
-This is the only module that knows about TensorFlow and JAX. For each
-activation (and each set of static parameter values) it builds one op with a
-custom gradient:
+This is the only module that knows about TensorFlow, JAX and PyTorch. For
+each activation (and each set of static parameter values) it builds one op
+with a custom gradient:
 
-* the forward and the input gradient are each one compiled kernel (plus one
-  for the gradients of tensor parameters, a layer's weights): on TensorFlow
-  a `tf.function(jit_compile=True)`, which XLA fuses even when the
-  surrounding model is not jit-compiled; on JAX a `jax.jit` function;
-* the backward recomputes from the input alone, so only `x` (and the tensor
-  parameters) are kept for backprop, as ReLU does;
+* on TensorFlow the forward and the input gradient are each one compiled
+  kernel (plus one for the gradients of tensor parameters, a layer's
+  weights), a `tf.function(jit_compile=True)`, which XLA fuses even when the
+  surrounding model is not jit-compiled; on JAX each is a `jax.jit`
+  function;
+* on PyTorch the op is a `torch.autograd.Function` run eagerly: the formula
+  is still a chain of elementwise kernels (nothing is compiled), but autograd
+  keeps none of its intermediates;
+* on every one of them the backward recomputes from the input alone, so only
+  `x` (and the tensor parameters) are kept for backprop, as ReLU does, and
+  parameter gradients are computed only when a trainable layer needs them;
 * float16 and bfloat16 inputs are computed in float32 and cast back.
 
-Other backends (torch, numpy) get the plain formula, differentiated by the
-framework's autodiff.
+Other backends (numpy) get the plain formula; numpy has no gradients.
 """
 
 import functools
@@ -42,6 +46,61 @@ def to_float_tensor(x):
     if not keras.backend.is_float_dtype(_dtype(x)):
         x = ops.cast(x, keras.config.floatx())
     return x
+
+
+# --- float64-true elementwise ops ----------------------------------------------
+#
+# Keras 3.15 takes the result dtype of some ops from `keras.backend.result_type`,
+# which turns float64 into float32 on every backend but TensorFlow
+# (keras-team/keras#23223): on JAX `ops.tanh`, `ops.sin` and `ops.cos`, on
+# torch `ops.minimum` and `ops.maximum` compute a float64 input in float32. And
+# JAX and torch round a Python float given to `ops.minimum`/`ops.maximum` to
+# float32 even next to a float64 tensor. The formulas call these instead; for
+# float64 they run the backend's own op, elsewhere Keras's.
+
+
+def _keeps_float64(keras_fn, name, *args):
+    if not any(hasattr(t, "dtype") and _dtype(t) == "float64" for t in args):
+        return keras_fn(*args)
+    args = [ops.convert_to_tensor(t, "float64") for t in args]
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax.numpy as jnp
+
+        return getattr(jnp, name)(*args)
+    if backend == "torch":
+        import torch
+
+        return getattr(torch, name)(*args)
+    return keras_fn(*args)
+
+
+def minimum(x1, x2):
+    """`keras.ops.minimum`, float64 kept (see above)."""
+    return _keeps_float64(ops.minimum, "minimum", x1, x2)
+
+
+def maximum(x1, x2):
+    """`keras.ops.maximum`, float64 kept (see above)."""
+    return _keeps_float64(ops.maximum, "maximum", x1, x2)
+
+
+def tanh(x):
+    """`keras.ops.tanh`, float64 kept (see above)."""
+    return _keeps_float64(ops.tanh, "tanh", x)
+
+
+def sin(x):
+    """`keras.ops.sin`, float64 kept (see above)."""
+    return _keeps_float64(ops.sin, "sin", x)
+
+
+def cos(x):
+    """`keras.ops.cos`, float64 kept (see above)."""
+    return _keeps_float64(ops.cos, "cos", x)
+
+
+# --- Dispatch -----------------------------------------------------------------
 
 
 def apply(spec, x, values, param_grads=True):
@@ -73,6 +132,8 @@ def apply(spec, x, values, param_grads=True):
         return _tf_op(*key)(x, *tensors)
     if backend == "jax":
         return _jax_op(*key)(x, *tensors)
+    if backend == "torch":
+        return _torch_op(*key)(x, *tensors)
     return forward(spec, x, static, dict(zip(names, tensors, strict=True)))
 
 
@@ -93,8 +154,55 @@ def forward(spec, x, static, dynamic):
     """The forward formula, computed in float32 for low-precision inputs."""
     dtype = _dtype(x)
     cdt = compute_dtype(dtype)
-    y = spec.forward(ops.cast(x, cdt), **_cast_params(static, dynamic, cdt))
+    params = _cast_params(static, dynamic, cdt)
+    xc = ops.cast(x, cdt)
+    y = spec.forward(xc, **params)
+    if spec.elementwise and spec.fused:
+        # Inside the compiled kernel only: Keras's own ops (relu, tanh, ...)
+        # already give the limits, and extra ops outside a kernel would be
+        # kept by the tape.
+        y = _limits_at_infinity(spec, xc, y, params)
     return ops.cast(y, dtype)
+
+
+def _limits_at_infinity(spec, x, y, params):
+    """Replaces NaN at x = +-inf by f's limit there, where it has one.
+
+    Formulas such as x * sigmoid(x) give -inf * 0 = NaN at x = -inf, and
+    x + sin(x)^2 gives inf + NaN, though both have a limit. The limit is read
+    off f at two far points, +-M and +-M/4 (M the dtype's largest number),
+    evaluated once on a tiny tensor (broadcast against per-channel
+    parameters), not per element: equal values are the limit; two values
+    beyond sqrt(M) of one sign mean +-inf; anything else (sin) stays NaN.
+    Outputs that are not NaN are never changed.
+    """
+    dtype = _dtype(x)
+    big = _largest(dtype)
+    rank = len(x.shape)
+    far = ops.convert_to_tensor([-big, -big / 4, big / 4, big], dtype=dtype)
+    far = ops.reshape(far, (4,) + (1,) * max(rank - 1, 0))
+    at_far = spec.forward(far, **params)
+    low = _limit(at_far[0], at_far[1], big)
+    high = _limit(at_far[3], at_far[2], big)
+    fix = ops.isnan(y) & ops.isinf(x)
+    return ops.where(fix, ops.where(x < 0, low, high), y)
+
+
+def _largest(dtype):
+    import numpy as np
+
+    return float(np.finfo(dtype).max)
+
+
+def _limit(far, nearer, big):
+    """f's limit from its values at a far point and a nearer one, else NaN."""
+    threshold = math.sqrt(big)
+    agree = ops.abs(far - nearer) <= 1e-6 * (1.0 + ops.abs(far))
+    same_sign = ops.sign(far) == ops.sign(nearer)
+    unbounded = (ops.abs(far) > threshold) & (ops.abs(nearer) > threshold) & same_sign
+    return ops.where(
+        unbounded, ops.sign(far) * math.inf, ops.where(agree, far, math.nan)
+    )
 
 
 def input_gradient(spec, x, g, static, dynamic):
@@ -310,3 +418,42 @@ def _jax_op(spec, static_key, names, layout, param_grads):
 
     op.defvjp(op_fwd, op_bwd)
     return op
+
+
+# --- PyTorch ------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=1024)
+def _torch_op(spec, static_key, names, layout, param_grads):
+    import torch
+
+    static = dict(static_key)
+
+    def fwd(ctx, x, *tensors):
+        with torch.no_grad():
+            y = forward(spec, x, static, dict(zip(names, tensors, strict=True)))
+        ctx.save_for_backward(x, *tensors)
+        return y
+
+    def bwd(ctx, g):
+        # Not under no_grad: with create_graph=True (double backward) autograd
+        # records the analytic derivative like any other computation.
+        x, *tensors = ctx.saved_tensors
+        dynamic = dict(zip(names, tensors, strict=True))
+        need_x, *need_params = ctx.needs_input_grad
+        dx = input_gradient(spec, x, g, static, dynamic) if need_x else None
+        if not (param_grads and any(need_params)):
+            return (dx, *(None for _ in tensors))
+        grads = parameter_gradients(spec, x, g, static, dynamic, layout, _separate_sums)
+        needed = zip(grads, need_params, strict=True)
+        return (dx, *(d if need else None for d, need in needed))
+
+    # Named after the activation, so autograd graphs and profiles show it
+    # (`y.grad_fn` is a `MishOpBackward`).
+    name = "".join(part.capitalize() for part in spec.name.split("_")) + "Op"
+    op = type(
+        name,
+        (torch.autograd.Function,),
+        {"forward": staticmethod(fwd), "backward": staticmethod(bwd)},
+    )
+    return op.apply

@@ -44,7 +44,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_acts import _kernels, _spec
+from keras_acts import _kernels, _saving, _spec
 
 # --- Bases --------------------------------------------------------------------
 
@@ -203,7 +203,7 @@ def _rational_parts(x, coeffs, m, n, version, basis, with_derivative=False):
         for j in range(2, n + 1):
             s = s + den[j - 1] * terms[j]
         denominator = base + ops.abs(s)
-    denominator = ops.maximum(denominator, _DENOMINATOR_FLOOR)
+    denominator = _kernels.maximum(denominator, _DENOMINATOR_FLOOR)
     return dict(
         num=num, den=den, h=h, hd=hd, e=e, terms=terms, N=numerator,
         D=denominator, S=s,
@@ -292,6 +292,7 @@ def rational_spec(m, n, version, basis):
         output_range=(-math.inf, math.inf),
         monotonic=False,
         smooth=False,
+        value_at_zero=None,  # a_0 f_0(0) / D(0): depends on the coefficients.
         summary=f"Rational unit, {BASES[basis].title}, version {version}, "
         f"degrees {m}/{n}.",
         description="",
@@ -310,7 +311,12 @@ def rational(x, numerator, denominator, version="A", basis="power", param_grads=
     m, n = len(numerator) - 1, len(denominator)
     values = {f"a{i}": c for i, c in enumerate(numerator)}
     values.update({f"b{j + 1}": c for j, c in enumerate(denominator)})
-    values = {k: ops.convert_to_tensor(v) for k, v in values.items()}
+    # A NumPy scalar keeps its dtype (Keras's torch backend makes np.float64
+    # scalars float32, as it does Python floats).
+    values = {
+        k: ops.convert_to_tensor(np.asarray(v) if isinstance(v, np.generic) else v)
+        for k, v in values.items()
+    }
     spec = rational_spec(m, n, version, basis)
     return _kernels.apply(spec, x, values, param_grads=param_grads)
 
@@ -694,8 +700,9 @@ class _Rational(keras.layers.Layer):
         )
 
     def call(self, inputs):
-        numerator = ops.unstack(self.numerator, axis=0)
-        denominator = ops.unstack(self.denominator, axis=0)
+        # As tensors: Keras's torch `unstack` does not accept a variable.
+        numerator = ops.unstack(ops.convert_to_tensor(self.numerator), axis=0)
+        denominator = ops.unstack(ops.convert_to_tensor(self.denominator), axis=0)
         if self.per_channel and len(self._channel_shape) > 1:
             numerator = [ops.reshape(c, self._channel_shape) for c in numerator]
             denominator = [ops.reshape(c, self._channel_shape) for c in denominator]
@@ -803,7 +810,7 @@ _COMMON_ARGS = """\
 """
 
 
-@keras.saving.register_keras_serializable(package="keras_acts")
+@_saving.register
 class PAU(_Rational):
     __doc__ = f"""Padé Activation Unit: a learnable rational function.
 
@@ -866,7 +873,7 @@ class PAU(_Rational):
     _basis_fixed = "power"
 
 
-@keras.saving.register_keras_serializable(package="keras_acts")
+@_saving.register
 class OrthogonalPade(_Rational):
     __doc__ = f"""Orthogonal-Padé unit: a learnable rational function, orthogonal basis.
 
@@ -973,7 +980,7 @@ def _hermite_preset(name, basis, label):
         {"__init__": __init__, "__doc__": doc, "_basis_fixed": basis,
          "__module__": __name__},
     )  # fmt: skip
-    return keras.saving.register_keras_serializable(package="keras_acts")(cls)
+    return _saving.register(cls)
 
 
 HP1 = _hermite_preset("HP1", "hermite_probabilists", "HP-1")

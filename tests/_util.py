@@ -1,7 +1,8 @@
 """Helpers shared by the registry harness: grids, references, autodiff, asserts.
 
-Everything here is backend-agnostic (keras.ops) except `grad`, which uses the
-active backend's own autodiff (tf.GradientTape or jax.grad).
+Everything here is backend-agnostic (keras.ops) except `grad` and
+`layer_vjp`, which use the active backend's own autodiff (tf.GradientTape,
+jax.grad / jax.vjp or torch.autograd.grad).
 """
 
 import keras
@@ -160,7 +161,53 @@ def grad(fn, *args):
         import jax
 
         return jax.grad(fn, argnums=tuple(range(len(args))))(*args)
-    pytest.skip(f"autodiff helper supports tensorflow and jax, not {BACKEND}")
+    if BACKEND == "torch":
+        import torch
+
+        args = [
+            keras.ops.convert_to_tensor(a).detach().requires_grad_(True) for a in args
+        ]
+        out = fn(*args)
+        # No path (the output, or one arg, unconnected) means a zero derivative.
+        if not out.requires_grad:
+            return tuple(torch.zeros_like(a) for a in args)
+        return torch.autograd.grad(out, args, allow_unused=True, materialize_grads=True)
+    pytest.skip(f"autodiff helper supports tensorflow, jax and torch, not {BACKEND}")
+
+
+def layer_vjp(layer, x):
+    """`(y, grads)`: y = layer(x) and the vector-Jacobian product with ones,
+    for x then each of `layer.trainable_weights` (the layer must be built)."""
+    weights = layer.trainable_weights
+    if BACKEND == "tensorflow":
+        import tensorflow as tf
+
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = layer(x)
+        return y, tape.gradient(y, [x, *weights])
+    if BACKEND == "jax":
+        import jax
+
+        others = [v.value for v in layer.non_trainable_weights]
+
+        def run(x, values):
+            return layer.stateless_call(values, others, x)[0]
+
+        y, vjp = jax.vjp(run, x, [w.value for w in weights])
+        gx, gw = vjp(jax.numpy.ones_like(y))
+        return y, [gx, *gw]
+    if BACKEND == "torch":
+        import torch
+
+        x = x.detach().requires_grad_(True)
+        y = layer(x)
+        inputs = [x, *(w.value for w in weights)]
+        grads = torch.autograd.grad(
+            y, inputs, torch.ones_like(y), allow_unused=True, materialize_grads=True
+        )
+        return y, list(grads)
+    pytest.skip(f"autodiff helper supports tensorflow, jax and torch, not {BACKEND}")
 
 
 def assert_close(actual, expected, rtol, atol, x=None, what="values"):
