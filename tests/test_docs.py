@@ -9,13 +9,16 @@ import keras_acts
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 
-def _gen_docs():
-    spec = importlib.util.spec_from_file_location(
-        "gen_docs", ROOT / "tools" / "gen_docs.py"
-    )
+def _load_tool(name):
+    """A script of tools/ as a module."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "tools" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def _gen_docs():
+    return _load_tool("gen_docs")
 
 
 def test_generator_covers_every_name_and_layer(tmp_path):
@@ -49,20 +52,11 @@ def test_readme_catalog_is_current():
     )
 
 
-def _griffe_extension():
-    spec = importlib.util.spec_from_file_location(
-        "griffe_local_init", ROOT / "tools" / "griffe_local_init.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_docstrings_parse_with_args_and_examples():
     """What mkdocstrings renders: every function's Args and Example sections."""
     import griffe
 
-    indent_examples = _griffe_extension().indent_examples
+    indent_examples = _load_tool("griffe_local_init").indent_examples
     for name in keras_acts.names():
         spec = keras_acts.info(name)
         text = indent_examples(inspect.cleandoc(spec.public.__doc__))
