@@ -87,6 +87,19 @@ def _cos(x):
     return sign * (1.0 + r2 * _horner(_COS_TERMS, r2))
 
 
+# Past this |scale * x| float32 (from ~1e8) and float64 (from ~1e17) have
+# long lost the phase of sin; capping keeps a product that overflowed to inf
+# finite, so sin and cos stay bounded rather than NaN.
+_PHASE_CAP = 1e30
+
+
+def _phase(scale, x):
+    """scale * x for sin and cos: finite wherever x is (+-inf stays +-inf)."""
+    u = scale * x
+    capped = _maximum(_minimum(u, _PHASE_CAP), -_PHASE_CAP)
+    return ops.where(ops.isfinite(x), capped, u)
+
+
 # Odd terms of log1p(u) = 2 atanh(s), s = u / (2 + u) <= 1/3 for u in [0, 1]:
 # 9 terms leave a relative error below 1e-9, ample for float32.
 _LOG1P_TERMS = 9
@@ -221,7 +234,8 @@ def swish(x, beta=1.0):
 @swish.derivative
 def _(x, beta=1.0):
     s = _sigmoid(beta * x)
-    return s + beta * x * s * (1.0 - s)
+    # x (s (1 - s)) first: s (1 - s) is exactly 0 where beta * x overflows.
+    return s + beta * (x * (s * (1.0 - s)))
 
 
 @swish.param_derivatives
@@ -251,6 +265,10 @@ def mish(x):
     return x * _tanh_softplus(x)
 
 
+# exp(-1e4) is 0 in every float dtype; 4 (x + 1) is finite there.
+_MISH_LOW = 1e4
+
+
 def _tanh_softplus(x):
     e = ops.exp(_minimum(x, _EXP_CLAMP))
     n = e * (e + 2.0)
@@ -262,8 +280,10 @@ def _(x):
     # Closed form with one exp and one division (fastest measured on CPU):
     # f' = e w / d^2, w = 4(x+1) + 4e^2 + e^3 + e(4x+6), d = 2e + e^2 + 2.
     # Past the clamp f' is 1 to double precision; clamping x as well keeps
-    # e (4x + 6) finite for huge x.
-    x = _minimum(x, _EXP_CLAMP)
+    # e (4x + 6) finite for huge x. Below -_MISH_LOW e is exactly 0 in
+    # float64 (and float32), and the clamp keeps 4 (x + 1) finite, so
+    # 0 * (-inf) cannot give NaN.
+    x = _maximum(_minimum(x, _EXP_CLAMP), -_MISH_LOW)
     e = ops.exp(x)
     e2 = e * e
     w = 4.0 * (x + 1.0) + 4.0 * e2 + e2 * e + e * (4.0 * x + 6.0)
@@ -301,7 +321,8 @@ def hard_swish(x):
     Zero below -3, the identity above 3, and x (x + 3) / 6 in between; cheap
     on mobile hardware. Keras's `hard_silu`/`hard_swish` are this function.
     """
-    return x * ops.clip(x + 3.0, 0.0, 6.0) * (1.0 / 6.0)
+    # The gate first: x * 6 would overflow for x near the float32 limit.
+    return x * (ops.clip(x + 3.0, 0.0, 6.0) * (1.0 / 6.0))
 
 
 @hard_swish.derivative
@@ -474,12 +495,12 @@ def _(x):
     kinks=(0.0,),
 )
 def step(x):
-    """Heaviside step: 1 for positive inputs, 0 otherwise.
+    """Heaviside step: 1 for positive inputs, 0 otherwise (NaN stays NaN).
 
     The original threshold unit of the perceptron; not trainable by gradient
     descent.
     """
-    return ops.cast(x > 0, x.dtype)
+    return ops.where(ops.isnan(x), x, ops.cast(x > 0, x.dtype))
 
 
 @step.derivative
@@ -608,9 +629,12 @@ def softmax(x, axis=-1):
 
     Uses Keras's own numerically stable `softmax` op (the maximum is
     subtracted before exponentiating). Each output increases with its own
-    input; on all-zero input each output is 1/n.
+    input; on all-zero input each output is 1/n. Infinite entries give the
+    limit: the mass is shared by the +inf entries of a row, and -inf
+    entries get none; a row with a NaN is all NaN. Only the output is kept
+    for the backward pass, as with Keras's op.
     """
-    return ops.softmax(x, axis=axis)
+    return _kernels.softmax(x, axis)
 
 
 # --- GELU ------------------------------------------------------------------------
@@ -697,7 +721,8 @@ def _(x, approximate="none"):
         return s + x * (s * (1.0 - s)) * du
     if approximate == "sigmoid":
         s = 1.0 / (1.0 + ops.exp(-_GELU_SIGMOID_SLOPE * x))
-        return s + (_GELU_SIGMOID_SLOPE * x) * (s * (1.0 - s))
+        # x (s (1 - s)) first: it is exactly 0 where 1.702 x overflows.
+        return s + _GELU_SIGMOID_SLOPE * (x * (s * (1.0 - s)))
     return _normal_cdf(x) + x * (_INV_SQRT_2PI * ops.exp(-0.5 * x * x))
 
 
@@ -732,17 +757,17 @@ def sine(x, w0=1.0):
     A large `w0` only trains well with SIREN's initialisation; for a whole
     SIREN layer use `keras_acts.layers.SirenDense`.
     """
-    return _sin(w0 * x)
+    return _sin(_phase(w0, x))
 
 
 @sine.derivative
 def _(x, w0=1.0):
-    return w0 * _cos(w0 * x)
+    return w0 * _cos(_phase(w0, x))
 
 
 @sine.param_derivatives
 def _(x, w0=1.0):
-    return {"w0": x * _cos(w0 * x)}
+    return {"w0": x * _cos(_phase(w0, x))}
 
 
 @activation(
@@ -770,19 +795,20 @@ def snake(x, alpha=1.0):
 
     Its derivative 1 + sin(2 alpha x) is never negative, so it is monotonic.
     """
-    s = _sin(alpha * x)
+    s = _sin(_phase(alpha, x))
     return x + s * s / alpha
 
 
 @snake.derivative
 def _(x, alpha=1.0):
-    return 1.0 + _sin(2.0 * alpha * x)
+    return 1.0 + _sin(_phase(2.0 * alpha, x))
 
 
 @snake.param_derivatives
 def _(x, alpha=1.0):
-    s = _sin(alpha * x)
-    return {"alpha": x * _sin(2.0 * alpha * x) / alpha - s * s / (alpha * alpha)}
+    s = _sin(_phase(alpha, x))
+    sin2 = _sin(_phase(2.0 * alpha, x))
+    return {"alpha": x * sin2 / alpha - s * s / (alpha * alpha)}
 
 
 # --- Self-gated family -----------------------------------------------------------
@@ -830,7 +856,8 @@ def smish(x):
     """
     s = _sigmoid(x)
     n = s * (s + 2.0)
-    return x * n / (n + 2.0)
+    # The gate first: x * n would overflow for x near the float32 limit.
+    return x * (n / (n + 2.0))
 
 
 @smish.derivative
@@ -930,7 +957,8 @@ def star_relu(x, scale=_STAR_RELU_SCALE, bias=_STAR_RELU_BIAS):
     is continuous; the second jumps at 0.
     """
     r = ops.relu(x)
-    return scale * (r * r) + bias
+    # (s r) r: r * r alone overflows where s r^2 need not (s < 1).
+    return (scale * r) * r + bias
 
 
 @star_relu.derivative
@@ -1092,35 +1120,65 @@ def _eis_parts(x, alpha, beta, gamma, delta, theta):
     the exact 1 (v) or 0 (w = 1 - v) that static parameters give.
     """
     p = {}
+    # r = x / P is within +-1/sqrt(gamma) for a static gamma > 0; otherwise
+    # (gamma 0, or a tensor that may be 0) it grows like x / sqrt(beta) and
+    # can overflow where f does not (beta < 1, or an exponential factor that
+    # is 0): products with it are then taken as 0 where the other factor is.
+    p["bounded"] = _is_number(gamma) and gamma > 0
     if _is(gamma, 0):
         root = math.sqrt(beta) if _is_number(beta) else ops.sqrt(beta)
         p["rs"] = 1.0 / root
+        p["xs"] = x
         p["r"] = x * p["rs"]
         p["P"] = root
         p["dr"] = p["rs"]  # beta / P^3 with P^2 = beta.
+        p["gx"] = None  # gamma x / P^2, exactly 0.
     else:
         xc = ops.clip(x, -_EIS_CLIP, _EIS_CLIP)
         q = beta + gamma * (xc * xc)
         rs = ops.rsqrt(q)
         p["rs"] = rs
         # The clip is exact only for gamma > 0; a tensor gamma may be 0.
-        p["r"] = (xc if _is_number(gamma) else ops.where(gamma > 0, xc, x)) * rs
+        xs = xc if _is_number(gamma) else ops.where(gamma > 0, xc, x)
+        p["xs"] = xs
+        p["r"] = xs * rs
         p["P"] = q * rs
         p["dr"] = beta * (rs * rs * rs)
+        # gamma x first: exactly 0 for gamma = 0 whatever x / P^2 is.
+        p["gx"] = (gamma * xs) * (rs * rs)
+    # Sa = softplus(x)^alpha is kept as two factors multiplied in one at a
+    # time: for alpha > 1, lo = sp^(alpha - 1) and hi = sp (sp^alpha alone
+    # overflows for large x where f and f' need not); otherwise lo = sp^alpha
+    # and hi = 1 (sp^(alpha - 1) would underflow). Below the tail sp = e^x:
+    # lo = e^{alpha x}, hi = 1.
     if _is(alpha, 0):
-        p["Sa"], p["dSa"] = None, None
+        p["lo"], p["hi"], p["dSa"] = None, None, None
     else:
         sp = _softplus(x)
         if _is(alpha, 1):
-            p["Sa"], p["dSa"] = sp, _sigmoid(x)
+            p["lo"], p["hi"], p["dSa"] = None, sp, _sigmoid(x)
         else:
-            # sp ** alpha, not exp(alpha ln sp): near float32's max, exp(ln sp)
+            tail = x < _EIS_LOG_TAIL
+            sig = _sigmoid(x)
+            if _is_number(alpha):
+                split = alpha > 1
+                exponent = alpha - 1.0 if split else alpha
+                hi = ops.where(tail, 1.0, sp) if split else None
+                ratio = sig if split else sig / sp  # Sa' / (alpha lo)
+            else:
+                split = alpha > 1.0  # Parameter-shaped.
+                exponent = alpha - ops.cast(split, alpha.dtype)
+                hi = ops.where(ops.logical_and(split, ~tail), sp, 1.0)
+                ratio = ops.where(split, sig, sig / sp)
+            # sp ** e, not exp(e ln sp): near float32's max, exp(ln sp)
             # rounds up to inf (unless XLA folds exp(log(.)) away).
-            sa = ops.where(x < _EIS_LOG_TAIL, ops.exp(alpha * x), sp**alpha)
-            ratio = ops.where(x < _EIS_LOG_TAIL, 1.0, _sigmoid(x) / sp)
-            p["Sa"], p["dSa"] = sa, alpha * sa * ratio
+            lo = ops.where(tail, ops.exp(alpha * x), sp**exponent)
+            p["lo"], p["hi"] = lo, hi
+            # Sa' = alpha sp^(alpha - 1) sigmoid(x) (alpha e^{alpha x} below).
+            p["dSa"] = alpha * (lo * ops.where(tail, 1.0, ratio))
     if _is(delta, 0):
         p["v"], p["w"] = None, None
+        p["rv"] = p["r"]
     else:
         if _is(theta, 0):
             q_term = delta
@@ -1128,9 +1186,31 @@ def _eis_parts(x, alpha, beta, gamma, delta, theta):
             q_term = delta * ops.exp(-theta * x)  # inf is fine: v -> 0.
         else:
             q_term = ops.exp(ops.log(delta) - theta * x)  # delta = 0 -> 0.
-        v = p["P"] / (p["P"] + q_term)
+        denominator = p["P"] + q_term
+        v = p["P"] / denominator
         p["v"], p["w"] = v, 1.0 - v
+        # r v: bounded r times v, or else x / (P + delta e^{-theta x}), which
+        # is finite where f is even if r = x / P is not.
+        if p["bounded"]:
+            p["rv"] = p["r"] * v
+        elif _is(gamma, 0):
+            p["rv"] = p["xs"] / denominator
+        else:
+            p["rv"] = ops.where(gamma > 0, p["r"] * v, p["xs"] / denominator)
     return p
+
+
+def _eis_rv_times(p, factors):
+    """r v times `factors` (None: 1) in order; 0 where one is 0 and r is unbounded."""
+    out, zero = p["rv"], None
+    for factor in factors:
+        if factor is None:
+            continue
+        out = out * factor
+        if not p["bounded"]:
+            is_zero = factor == 0.0
+            zero = is_zero if zero is None else ops.logical_or(zero, is_zero)
+    return out if zero is None else ops.where(zero, 0.0, out)
 
 
 def _times(a, b):
@@ -1178,32 +1258,40 @@ def eis(x, alpha=1.0, beta=1.0, gamma=1.0, delta=0.0, theta=1.0):
     default's.
     """
     p = _eis_parts(x, alpha, beta, gamma, delta, theta)
-    return _times(_times(p["r"], p["Sa"]), p["v"])
+    return _eis_rv_times(p, [p["lo"], p["hi"]])
 
 
 @eis.derivative
 def _(x, alpha=1.0, beta=1.0, gamma=1.0, delta=0.0, theta=1.0):
     p = _eis_parts(x, alpha, beta, gamma, delta, theta)
-    r, sa, dsa = p["r"], p["Sa"], p["dSa"]
+    lo, hi = p["lo"], p["hi"]
     # f' = v [r' Sa + r (Sa' + Sa w (gamma r / P + theta))]; v' = w v (P'/P + theta).
-    radial = _times(p["dr"], sa)
-    inner = dsa
+    # (r' lo) hi: lo = sp^(alpha - 1) is small where r' hi could overflow.
+    radial = _times(_times(p["dr"], lo), hi)
+    if lo is not None:
+        # r' ~ x^-3 underflows to 0 where lo may be inf: the term is then
+        # negligible next to r Sa' (0, not 0 * inf).
+        radial = ops.where(p["dr"] == 0.0, 0.0, radial)
+    radial = _times(p["v"], radial)
+    inner = p["dSa"]
     if p["w"] is not None:
-        growth = theta if _is(gamma, 0) else gamma * r * p["rs"] + theta
-        tail = _times(sa, p["w"]) * growth
+        growth = theta if p["gx"] is None else p["gx"] + theta
+        w_growth = p["w"] * growth
+        tail = _times(_times(w_growth, hi), lo)
+        if hi is not None:
+            # w is exactly 0 where delta e^{-theta x} is: no term, even if Sa
+            # is inf.
+            tail = ops.where(w_growth == 0.0, 0.0, tail)
         inner = tail if inner is None else inner + tail
-    if p["v"] is None:
-        return radial if inner is None else radial + r * inner
-    v = p["v"]
     if inner is None:
-        return v * radial
-    return v * radial + (v * r) * inner
+        return radial
+    return radial + _eis_rv_times(p, [inner])
 
 
 @eis.param_derivatives
 def _(x, alpha=1.0, beta=1.0, gamma=1.0, delta=0.0, theta=1.0):
     p = _eis_parts(x, alpha, beta, gamma, delta, theta)
-    f = _times(_times(p["r"], p["Sa"]), p["v"])
+    f = _eis_rv_times(p, [p["lo"], p["hi"]])
     v = 1.0 if p["v"] is None else p["v"]
     w = 0.0 if p["w"] is None else p["w"]
     log_sp = ops.where(x < _EIS_LOG_TAIL, x, ops.log(_softplus(x)))

@@ -277,6 +277,92 @@ def _separate_sums(operands, axis):
     return [ops.sum(t, axis=axis) for t in operands]
 
 
+# --- Softmax ------------------------------------------------------------------
+
+
+def softmax(x, axis):
+    """Keras's softmax op, with its limits at +-inf and only y kept for backprop.
+
+    An infinite entry makes x - max(x) NaN (inf - inf); replacing +-inf by
+    the dtype's largest finite number first gives the limit instead (the
+    mass goes to the +inf entries, none to the -inf ones) and leaves NaN as
+    NaN. The replacement runs inside a custom-gradient op whose backward,
+    y (g - sum(g y)), needs only the output, as Keras's softmax does, so the
+    tape keeps no extra mask.
+    """
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        return _tf_softmax(axis)(x)
+    if backend == "jax":
+        return _jax_softmax(axis)(x)
+    if backend == "torch":
+        return _torch_softmax(axis).apply(x)
+    return _softmax_forward(x, axis)
+
+
+def _softmax_forward(x, axis):
+    big = _largest(_dtype(x))
+    finite = ops.where(ops.isinf(x), ops.sign(x) * big, x)
+    y = ops.softmax(finite, axis=axis)
+    # TensorFlow's CPU kernel can return numbers for the other entries of a
+    # row with a NaN; a NaN anywhere in the row makes every entry unknown.
+    nan_row = ops.any(ops.isnan(x), axis=axis, keepdims=True)
+    return ops.where(nan_row, math.nan, y)
+
+
+def _softmax_backward(y, g, axis):
+    return y * (g - ops.sum(g * y, axis=axis, keepdims=True))
+
+
+@functools.lru_cache(maxsize=32)
+def _tf_softmax(axis):
+    import tensorflow as tf
+
+    @tf.custom_gradient
+    def op(x):
+        y = _softmax_forward(x, axis)
+        return y, lambda g: _softmax_backward(y, g, axis)
+
+    return op
+
+
+@functools.lru_cache(maxsize=32)
+def _jax_softmax(axis):
+    import jax
+
+    @jax.custom_vjp
+    def op(x):
+        return _softmax_forward(x, axis)
+
+    def op_fwd(x):
+        y = _softmax_forward(x, axis)
+        return y, y
+
+    op.defvjp(op_fwd, lambda y, g: (_softmax_backward(y, g, axis),))
+    return op
+
+
+@functools.lru_cache(maxsize=32)
+def _torch_softmax(axis):
+    import torch
+
+    def fwd(ctx, x):
+        with torch.no_grad():
+            y = _softmax_forward(x, axis)
+        ctx.save_for_backward(y)
+        return y
+
+    def bwd(ctx, g):
+        (y,) = ctx.saved_tensors
+        return _softmax_backward(y, g, axis)
+
+    return type(
+        "SoftmaxOp",
+        (torch.autograd.Function,),
+        {"forward": staticmethod(fwd), "backward": staticmethod(bwd)},
+    )
+
+
 # --- TensorFlow ---------------------------------------------------------------
 
 

@@ -137,16 +137,18 @@ def basis_values_numpy(basis, x, degree):
 
 
 def _scaled_terms(x, basis, degree, n, with_derivative):
-    """Scaled basis values h_i, weights e_i and (optionally) derivatives.
+    """Scaled basis values h_i, weights and (optionally) derivatives.
 
-    With w = 1 (|x| <= 1) or 1/x (|x| > 1): f_i(x) |w|^n = h_i e_i and
-    f_i'(x) |w|^n = hd_i e_{i-1}; h, hd and e are all bounded except e_i for
-    i > n, which grows like |x|^(i-n) as the true function does.
+    With w = 1 (|x| <= 1) or 1/x (|x| > 1) and K = `degree` >= n:
+    f_i(x) |w|^K = h_i eK_i, f_i'(x) |w|^K = hd_i eK_{i-1} (the numerator's
+    scale) and f_i(x) |w|^n = h_i en_i, f_i'(x) |w|^n = hd_i en_{i-1} for
+    i <= n (the denominator's). h, hd, eK and en are all bounded, so nothing
+    overflows before the final multiplication by `growth` = |x|^(K - n),
+    which grows as the true function does (None when K == n).
     """
     big = ops.abs(x) > 1.0
     safe_x = ops.where(big, x, ops.ones_like(x))
     w = ops.where(big, 1.0 / safe_x, ops.ones_like(x))
-    w_inverse = safe_x  # 1/w: x when large, 1 otherwise.
     # z = x w, selected rather than multiplied: 1/x flushes to 0 near the
     # float32 limit.
     z = ops.where(big, ops.ones_like(x), x)
@@ -172,83 +174,106 @@ def _scaled_terms(x, basis, degree, n, with_derivative):
             hd.append(hd_next)
         h_prev = h[-1]
         h.append(h_next)
-    # e_i = sign(w)^i |w|^(n - i): e_n = sign(w)^n, e_{i-1} = e_i w,
-    # e_{i+1} = e_i / w.
-    sign_w = ops.sign(w)
-    e = {n: sign_w if n % 2 else ops.ones_like(x)}
-    for i in range(n - 1, -2, -1):
-        e[i] = e[i + 1] * w
-    for i in range(n + 1, degree + 1):
-        e[i] = e[i - 1] * w_inverse
-    return h, hd, e
+    # e_i = sign(w)^i |w|^(scale - i): e_scale = sign(w)^scale and
+    # e_{i-1} = e_i w, down to e_{-1}.
+    # sign(w) from x, not from w: 1/x flushes to 0 near the float limits
+    # (and is 0 at +-inf), where sign(w) would drop the leading term.
+    sign_w = ops.where(safe_x < 0, -ops.ones_like(x), ops.ones_like(x))
+
+    def weights(scale):
+        e = {scale: sign_w if scale % 2 else ops.ones_like(x)}
+        for i in range(scale - 1, -2, -1):
+            e[i] = e[i + 1] * w
+        return e
+
+    e_num = weights(degree)
+    e_den = e_num if degree == n else weights(n)
+    growth = None
+    if degree > n:
+        growth = ops.abs(safe_x)
+        for _ in range(degree - n - 1):
+            growth = growth * ops.abs(safe_x)
+    return h, hd, e_num, e_den, growth
 
 
 def _rational_parts(x, coeffs, m, n, version, basis, with_derivative=False):
-    """Scaled numerator, denominator and the pieces the gradients need."""
+    """Scaled numerator, denominator and the pieces the gradients need.
+
+    N is the numerator times |w|^K (K = max(m, n)), D the denominator times
+    |w|^n; the unit is (N / D) * growth.
+    """
     num = [coeffs[f"a{i}"] for i in range(m + 1)]
     den = [coeffs[f"b{j}"] for j in range(1, n + 1)]
-    h, hd, e = _scaled_terms(x, basis, max(m, n), n, with_derivative)
-    terms = [h[i] * e[i] for i in range(max(m, n) + 1)]  # f_i |w|^n
-    numerator = num[0] * terms[0]
+    h, hd, e_num, e_den, growth = _scaled_terms(x, basis, max(m, n), n, with_derivative)
+    num_terms = [h[i] * e_num[i] for i in range(m + 1)]  # f_i |w|^K
+    den_terms = [h[j] * e_den[j] for j in range(n + 1)]  # f_j |w|^n
+    numerator = num[0] * num_terms[0]
     for i in range(1, m + 1):
-        numerator = numerator + num[i] * terms[i]
-    base = ops.abs(e[0])  # |w|^n: the scaled "1".
+        numerator = numerator + num[i] * num_terms[i]
+    base = ops.abs(e_den[0])  # |w|^n: the scaled "1".
     if version == "A":
         denominator = base
         for j in range(1, n + 1):
-            denominator = denominator + ops.abs(den[j - 1]) * ops.abs(terms[j])
+            denominator = denominator + ops.abs(den[j - 1]) * ops.abs(den_terms[j])
         s = None
     else:
-        s = den[0] * terms[1]
+        s = den[0] * den_terms[1]
         for j in range(2, n + 1):
-            s = s + den[j - 1] * terms[j]
+            s = s + den[j - 1] * den_terms[j]
         denominator = base + ops.abs(s)
     denominator = _kernels.maximum(denominator, _DENOMINATOR_FLOOR)
     return dict(
-        num=num, den=den, h=h, hd=hd, e=e, terms=terms, N=numerator,
-        D=denominator, S=s,
+        num=num, den=den, h=h, hd=hd, e_num=e_num, e_den=e_den,
+        num_terms=num_terms, den_terms=den_terms, N=numerator, D=denominator,
+        S=s, growth=growth,
     )  # fmt: skip
+
+
+def _grow(value, growth):
+    return value if growth is None else value * growth
 
 
 def _make_functions(m, n, version, basis):
     def forward(x, **coeffs):
         p = _rational_parts(x, coeffs, m, n, version, basis)
-        return p["N"] / p["D"]
+        return _grow(p["N"] / p["D"], p["growth"])
 
     def derivative(x, **coeffs):
         p = _rational_parts(x, coeffs, m, n, version, basis, with_derivative=True)
         inv_d = 1.0 / p["D"]
-        f = p["N"] * inv_d
-        hd, e, terms = p["hd"], p["e"], p["terms"]
-        dnum = p["num"][1] * hd[1] * e[0] if m >= 1 else ops.zeros_like(x)
+        ratio = p["N"] * inv_d
+        hd, e_num, e_den, terms = p["hd"], p["e_num"], p["e_den"], p["den_terms"]
+        dnum = p["num"][1] * hd[1] * e_num[0] if m >= 1 else ops.zeros_like(x)
         for i in range(2, m + 1):
-            dnum = dnum + p["num"][i] * hd[i] * e[i - 1]
+            dnum = dnum + p["num"][i] * hd[i] * e_num[i - 1]
         if version == "A":
-            dden = ops.abs(p["den"][0]) * ops.sign(terms[1]) * hd[1] * e[0]
+            dden = ops.abs(p["den"][0]) * ops.sign(terms[1]) * hd[1] * e_den[0]
             for j in range(2, n + 1):
                 dden = dden + (
-                    ops.abs(p["den"][j - 1]) * ops.sign(terms[j]) * hd[j] * e[j - 1]
+                    ops.abs(p["den"][j - 1]) * ops.sign(terms[j]) * hd[j] * e_den[j - 1]
                 )
         else:
-            dden = p["den"][0] * hd[1] * e[0]
+            dden = p["den"][0] * hd[1] * e_den[0]
             for j in range(2, n + 1):
-                dden = dden + p["den"][j - 1] * hd[j] * e[j - 1]
+                dden = dden + p["den"][j - 1] * hd[j] * e_den[j - 1]
             dden = ops.sign(p["S"]) * dden
-        return (dnum - f * dden) * inv_d
+        return _grow((dnum - ratio * dden) * inv_d, p["growth"])
 
     def param_derivatives(x, **coeffs):
         p = _rational_parts(x, coeffs, m, n, version, basis)
         inv_d = 1.0 / p["D"]
-        f = p["N"] * inv_d
-        terms = p["terms"]
-        grads = {f"a{i}": terms[i] * inv_d for i in range(m + 1)}
-        minus_f_over_d = -f * inv_d
+        growth = p["growth"]
+        grads = {
+            f"a{i}": _grow(p["num_terms"][i] * inv_d, growth) for i in range(m + 1)
+        }
+        minus_ratio_over_d = -(p["N"] * inv_d) * inv_d
         for j in range(1, n + 1):
+            terms = p["den_terms"]
             if version == "A":
                 partial = ops.sign(p["den"][j - 1]) * ops.abs(terms[j])
             else:
                 partial = ops.sign(p["S"]) * terms[j]
-            grads[f"b{j}"] = minus_f_over_d * partial
+            grads[f"b{j}"] = _grow(minus_ratio_over_d * partial, growth)
         return grads
 
     return forward, derivative, param_derivatives

@@ -1,7 +1,6 @@
 """Shared pytest setup: backend markers, quiet logs, float64 on JAX."""
 
 import os
-import pathlib
 
 # Before Keras/TF/JAX are imported by any test module.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -27,21 +26,7 @@ def _has_gpu():
     return False
 
 
-# Open bugs the property tests found (issue 7 stays open until they are
-# fixed): gradients that turn NaN near the float32 limit, step at NaN, softmax
-# at +-inf and on zero-size rows. Listed one by one and strict, so each is
-# reported as XFAIL and a fixed one fails until it is removed from the list.
-_KNOWN = frozenset(
-    (pathlib.Path(__file__).parent / "known_failures.txt").read_text().splitlines()
-)
-
-
 def pytest_collection_modifyitems(config, items):
-    for item in items:
-        if item.nodeid in _KNOWN:
-            item.add_marker(
-                pytest.mark.xfail(strict=True, reason="known bug: known_failures.txt")
-            )
     not_tf = pytest.mark.skip(
         reason=f"TensorFlow-only test; KERAS_BACKEND is {BACKEND!r}"
     )

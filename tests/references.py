@@ -90,6 +90,9 @@ def tanh(x):
 
 
 def softmax(x, axis=-1):
+    x = np.asarray(x, np.float64)
+    if x.size == 0:  # SciPy's max has no identity for empty rows.
+        return x.copy()
     return special.softmax(x, axis=axis)
 
 

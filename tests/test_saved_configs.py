@@ -121,6 +121,10 @@ def _functional():
     return keras.Model(inputs, keras_acts.tanhsoft(h, gamma=2.0))
 
 
+# One pytest-xdist worker per module: its module fixture saves the models.
+pytestmark = pytest.mark.xdist_group("saved_configs")
+
+
 @pytest.fixture(scope="module")
 def saved(tmp_path_factory):
     """name -> (path of a good `.keras` file, inputs, its predictions)."""

@@ -96,6 +96,10 @@ def _builtin_names_only():
     return keras.Sequential(layers)
 
 
+# One pytest-xdist worker per module: its module fixture saves the models.
+pytestmark = pytest.mark.xdist_group("without_keras_acts")
+
+
 @pytest.fixture(scope="module")
 def loaded_without_keras_acts(tmp_path_factory):
     """(results of the subprocess, its folder, the keras_acts predictions)."""

@@ -501,8 +501,13 @@ def guarantees_page():
         "naming the argument, the value and what is allowed.\n\n"
         + "\n".join(rows)
         + "\n\n`softmax` works along an axis: a row containing NaN is NaN; "
-        "a single +-inf entry in a row gives the limit (one-hot where +inf, "
-        "0 where -inf).\n"
+        "+-inf entries give the limit (the +inf entries of a row share its "
+        "mass equally, -inf entries get 0); zero-size rows give zero-size "
+        "outputs.\n\n"
+        "`sine` and `snake` at huge inputs: float32 has no phase left past "
+        "|w0 x| ~ 1e8 (float64 past ~1e17), so the periodic part there is "
+        "bounded but arbitrary, as in any float32 sine; where w0 x itself "
+        "would overflow it is capped, so the output stays finite.\n"
     )
 
 
