@@ -302,7 +302,7 @@ def softmax(x, axis):
     """
     backend = keras.backend.backend()
     if backend == "tensorflow":
-        return _tf_softmax(axis)(x)
+        return _tf_softmax(axis, len(x.shape), _dtype(x))(x)
     if backend == "jax":
         return _jax_softmax(axis)(x)
     if backend == "torch":
@@ -324,15 +324,20 @@ def _softmax_backward(y, g, axis):
     return y * (g - ops.sum(g * y, axis=axis, keepdims=True))
 
 
-@functools.lru_cache(maxsize=32)
-def _tf_softmax(axis):
+@functools.lru_cache(maxsize=64)
+def _tf_softmax(axis, rank, dtype):
     import tensorflow as tf
 
     # One compiled kernel each way, as for the elementwise ops: the limit and
-    # NaN handling fuse into the softmax instead of adding passes.
-    options = {"jit_compile": True, "autograph": False, "reduce_retracing": True}
-    fwd = tf.function(lambda x: _softmax_forward(x, axis), **options)
-    bwd = tf.function(lambda y, g: _softmax_backward(y, g, axis), **options)
+    # NaN handling fuse into the softmax instead of adding passes. Traced once
+    # per rank and dtype, with any sizes: the axis needs a known rank, which
+    # relaxed retracing can drop.
+    spec = tf.TensorSpec([None] * rank, dtype)
+    options = {"jit_compile": True, "autograph": False}
+    fwd = tf.function(lambda x: _softmax_forward(x, axis), [spec], **options)
+    bwd = tf.function(
+        lambda y, g: _softmax_backward(y, g, axis), [spec, spec], **options
+    )
 
     def forward(x):
         # TensorFlow's own softmax kernel is faster on CPU than XLA's; the
