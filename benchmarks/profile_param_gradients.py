@@ -37,18 +37,9 @@ def _weights(layer):
 
 
 def _many_sums_variants():
-    import tensorflow as tf
     from keras import ops
 
     from keras_acts import _kernels
-
-    def variadic(operands, axis):
-        tf_xla = _kernels.tf_variadic_reduce_module()
-        if len(operands) == 1:
-            return _kernels._separate_sums(operands, axis)
-        zeros = [tf.zeros((), operands[0].dtype)] * len(operands)
-        adder = _kernels._tf_adder(len(operands), operands[0].dtype)
-        return tf_xla.variadic_reduce(operands, zeros, [axis], adder)
 
     def blocks_first(operands, axis):
         del axis  # Operands are (blocks, block, width); sum blocks first.
@@ -60,7 +51,7 @@ def _many_sums_variants():
         return [s[None, ..., i] for i in range(len(operands))]
 
     return {
-        "one variadic reduction": variadic,
+        "one variadic reduction": _kernels._tf_many_sums,
         "one reduction per parameter": _kernels._separate_sums,
         "blocks reduced first": blocks_first,
         "partials stacked": stacked,
@@ -130,7 +121,7 @@ def main(argv=None):
         print(f"  input gradient: {_time(dx, (x, g, *tensors), args.repeats):.1f}")
         used = (
             "one variadic reduction"
-            if len(names) >= _kernels._VARIADIC_MIN_OPERANDS
+            if len(names) > 1
             else "one reduction per parameter"
         )
         for label, many_sums in _many_sums_variants().items():

@@ -277,15 +277,6 @@ def _separate_sums(operands, axis):
     return [ops.sum(t, axis=axis) for t in operands]
 
 
-# From this many operands on, one variadic reduction (1 keeps the plain sum).
-# Measured with benchmarks/profile_param_gradients.py: on its own kernel one
-# reduction per parameter is faster for 4-5 operands (TanhSoft 19 vs 49 ms,
-# EIS 43 vs 68 ms on 2^22 values), but in train steps compiled whole with
-# jit_compile=True the variadic form was faster (TanhSoft CNN 1.75x vs 1.88x
-# ReLU, EIS 2.58x vs 3.65x), so it stays the default.
-_VARIADIC_MIN_OPERANDS = 2
-
-
 # --- Softmax ------------------------------------------------------------------
 
 
@@ -297,8 +288,9 @@ def softmax(x, axis):
     mass goes to the +inf entries, none to the -inf ones) and leaves NaN as
     NaN. The replacement runs inside a custom-gradient op whose backward,
     y (g - sum(g y)), needs only the output, as Keras's softmax does, so the
-    tape keeps no extra mask; on TensorFlow each direction is one XLA kernel,
-    on JAX a jitted function.
+    tape keeps no extra mask. On TensorFlow the forward is TensorFlow's own
+    softmax kernel unless the input has a NaN or an inf (then one XLA kernel)
+    and the backward one XLA kernel; on JAX both are jitted functions.
     """
     backend = keras.backend.backend()
     if backend == "tensorflow":
@@ -328,10 +320,9 @@ def _softmax_backward(y, g, axis):
 def _tf_softmax(axis, rank, dtype):
     import tensorflow as tf
 
-    # One compiled kernel each way, as for the elementwise ops: the limit and
-    # NaN handling fuse into the softmax instead of adding passes. Traced once
-    # per rank and dtype, with any sizes: the axis needs a known rank, which
-    # relaxed retracing can drop.
+    # Compiled kernels for the non-finite forward and for the backward, traced
+    # once per rank and dtype with any sizes: the axis needs a known rank,
+    # which relaxed retracing can drop.
     spec = tf.TensorSpec([None] * rank, dtype)
     options = {"jit_compile": True, "autograph": False}
     fwd = tf.function(lambda x: _softmax_forward(x, axis), [spec], **options)
@@ -344,7 +335,7 @@ def _tf_softmax(axis, rank, dtype):
         # limits need the compiled form only when x has a NaN or an inf.
         nonfinite = tf.reduce_any(tf.logical_not(tf.math.is_finite(x)))
         y = tf.cond(nonfinite, lambda: fwd(x), lambda: ops.softmax(x, axis=axis))
-        y.set_shape(x.shape)  # The relaxed-shape kernel's output has none.
+        y.set_shape(x.shape)  # tf.cond drops the sizes the kernel left open.
         return y
 
     @tf.custom_gradient
@@ -426,11 +417,18 @@ def tf_variadic_reduce_module():
 
 
 def _tf_many_sums(operands, axis):
-    """One variadic XLA reduction over `axis` (inside a jit-compiled function)."""
+    """One variadic XLA reduction over `axis` (inside a jit-compiled function).
+
+    Measured with benchmarks/profile_param_gradients.py: on its own kernel one
+    reduction per parameter is faster for 4-5 operands (TanhSoft 19 vs 49 ms,
+    EIS 43 vs 68 ms on 2^22 values), but in train steps compiled whole with
+    jit_compile=True the variadic form was faster (TanhSoft CNN 1.75x vs
+    1.88x ReLU, EIS 2.58x vs 3.65x), so it stays.
+    """
     import tensorflow as tf
 
     tf_xla = tf_variadic_reduce_module()
-    if len(operands) < _VARIADIC_MIN_OPERANDS or tf_xla is None:
+    if len(operands) == 1 or tf_xla is None:
         return _separate_sums(operands, axis)
     zeros = [tf.zeros((), operands[0].dtype)] * len(operands)
     adder = _tf_adder(len(operands), operands[0].dtype)
@@ -488,7 +486,7 @@ def _jax_many_sums(operands, axis):
     """One variadic XLA reduction over `axis`."""
     import jax
 
-    if len(operands) < _VARIADIC_MIN_OPERANDS:
+    if len(operands) == 1:
         return _separate_sums(operands, axis)
     zeros = tuple(ops.zeros((), operands[0].dtype) for _ in operands)
 
