@@ -3,10 +3,9 @@
 For each layer (PAU and HP1 by default, with their initial coefficients):
 the time of ReLU's forward, of the unit's forward kernel, its input-gradient
 kernel and its coefficient-gradient kernel, each a `tf.function(
-jit_compile=True)` on 2^24 float32 values, and the coefficient gradients
-computed three other ways: one reduction per coefficient, blocks reduced
-first, and the partials stacked into one tensor. Median of a few runs after
-a warm-up; run on a quiet machine.
+jit_compile=True)` on 2^24 float32 values, the coefficient gradients summed
+over chunks of 2^14, 2^16 (keras_acts' choice) and 2^18 values. Median of a
+few runs after a warm-up; run on a quiet machine.
 
     python benchmarks/profile_param_gradients.py
     python benchmarks/profile_param_gradients.py --layers TanhSoft EIS --size-log2 22
@@ -34,28 +33,6 @@ def _weights(layer):
     else:
         out = {v.name: v.numpy() for v in layer.trainable_weights}
     return {k: tf.constant(v, tf.float32) for k, v in out.items()}
-
-
-def _many_sums_variants():
-    from keras import ops
-
-    from keras_acts import _kernels
-
-    def blocks_first(operands, axis):
-        del axis  # Operands are (blocks, block, width); sum blocks first.
-        return [ops.sum(ops.sum(t, axis=0), axis=0)[None] for t in operands]
-
-    def stacked(operands, axis):
-        del axis
-        s = ops.sum(ops.sum(ops.stack(operands, axis=-1), axis=0), axis=0)
-        return [s[None, ..., i] for i in range(len(operands))]
-
-    return {
-        "one variadic reduction": _kernels._tf_many_sums,
-        "one reduction per parameter": _kernels._separate_sums,
-        "blocks reduced first": blocks_first,
-        "partials stacked": stacked,
-    }
 
 
 def _time(fn, args, repeats):
@@ -97,6 +74,7 @@ def main(argv=None):
     relu = tf.function(tf.nn.relu, **jit)
     print(f"2^{args.size_log2} float32 values, median of {args.repeats} runs (ms)")
     print(f"ReLU forward: {_time(relu, (x,), args.repeats):.1f}")
+    default_log2 = _kernels._CHUNK.bit_length() - 1
     for name in args.layers:
         layer = getattr(L, name)()
         layer.build(x.shape)
@@ -119,21 +97,19 @@ def main(argv=None):
         print(f"{name} ({len(names)} parameter tensors):")
         print(f"  forward:        {_time(fwd, (x, *tensors), args.repeats):.1f}")
         print(f"  input gradient: {_time(dx, (x, g, *tensors), args.repeats):.1f}")
-        used = (
-            "one variadic reduction"
-            if len(names) > 1
-            else "one reduction per parameter"
-        )
-        for label, many_sums in _many_sums_variants().items():
+        for log2 in (14, 16, 18):
+            # Traced anew for each chunk size.
+            _kernels._CHUNK = 1 << log2
             grads = tf.function(
-                lambda x, g, *t, spec=spec, layout=layout, ms=many_sums: (
-                    _kernels.parameter_gradients(spec, x, g, {}, kw(t), layout, ms)
+                lambda x, g, *t, spec=spec, layout=layout: _kernels.parameter_gradients(
+                    spec, x, g, {}, kw(t), layout
                 ),
                 **jit,
             )
             ms = _time(grads, (x, g, *tensors), args.repeats)
-            mark = " (what keras_acts uses)" if label == used else ""
-            print(f"  parameter gradients, {label}: {ms:.1f}{mark}")
+            mark = " (what keras_acts uses)" if log2 == default_log2 else ""
+            print(f"  parameter gradients, chunks of 2^{log2}: {ms:.1f}{mark}")
+        _kernels._CHUNK = 1 << default_log2
 
 
 if __name__ == "__main__":

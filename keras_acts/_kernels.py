@@ -214,67 +214,114 @@ def input_gradient(spec, x, g, static, dynamic):
     return ops.cast(gc * spec.derivative(ops.cast(x, cdt), **params), dtype)
 
 
-def parameter_gradients(spec, x, g, static, dynamic, layout, many_sums):
+def parameter_gradients(spec, x, g, static, dynamic, layout):
     """Gradients of the tensor parameters, each reduced to its own shape.
 
     `layout` is `(rank of x, static shapes of the parameters in sorted name
-    order)`; `many_sums(operands, axis)` is the backend's one-pass sum of
-    several same-shaped tensors (see `sum_to_shapes`). A kernel of its own,
-    apart from `input_gradient`, so that a frozen layer compiles and runs
-    only the input gradient.
+    order)`. A kernel of its own, apart from `input_gradient`, so that a
+    frozen layer compiles and runs only the input gradient.
     """
     cdt = compute_dtype(_dtype(x))
-    xc = ops.cast(x, cdt)
-    gc = ops.cast(g, cdt)
-    partials = spec.param_derivatives(xc, **_cast_params(static, dynamic, cdt))
     names = sorted(dynamic)
-    # A zero cotangent contributes nothing, even where a partial overflows.
-    parts = {n: ops.where(gc == 0, 0.0, gc * partials[n]) for n in names}
     rank, shapes = layout
-    groups = {}  # Parameters of one shape are reduced in the same pass.
+    lead = _shared_lead(rank, shapes)
+    # The parameters lose their leading size-1 axes, which the chunks fold
+    # into their first axis.
+    params = dict(static)
     for name, shape in zip(names, shapes, strict=True):
-        groups.setdefault(shape, []).append(name)
-    reduced = {}
-    for shape, group in groups.items():
-        sums = sum_to_shapes([parts[n] for n in group], rank, shape, many_sums)
-        reduced.update(zip(group, sums, strict=True))
-    return tuple(ops.cast(reduced[n], _dtype(dynamic[n])) for n in names)
+        kept = shape[max(0, len(shape) - (rank - lead)) :]
+        params[name] = ops.reshape(ops.cast(dynamic[name], cdt), kept)
+
+    def contributions(xs, gs):
+        xc = ops.cast(xs, cdt)
+        gc = ops.cast(gs, cdt)
+        partials = spec.param_derivatives(xc, **params)
+        # A zero cotangent contributes nothing, even where a partial overflows.
+        return [ops.where(gc == 0, 0.0, gc * partials[n]) for n in names]
+
+    sums = chunked_sums(contributions, x, g, lead, shapes)
+    return tuple(
+        ops.cast(s, _dtype(dynamic[n])) for n, s in zip(names, sums, strict=True)
+    )
 
 
-# Rows of this many elements are summed first; the (much shorter) column of
-# row sums is summed after. Blocking keeps each pass vectorised and accurate.
-_BLOCK = 4096
+def _shared_lead(rank, shapes):
+    """How many leading axes of x every parameter broadcasts along."""
+    lead = rank
+    for shape in shapes:
+        offset = rank - len(shape)
+        varying = [offset + i for i, size in enumerate(shape) if size != 1]
+        lead = min([lead, *varying])
+    return max(lead, 0)
 
 
-def sum_to_shapes(operands, rank, shape, many_sums):
-    """Sums each of `operands` (same shape) down to `shape`, reading them once.
+# Parameter gradients are summed over chunks of about this many values, one
+# chunk after another. A chunk stays in cache, so XLA's one fused reduction
+# per parameter (which recomputes the formula for each) costs little, and
+# chunk sums keep float32 accurate. Measured with
+# benchmarks/profile_param_gradients.py on 2^22 values: 2^16 was fastest for
+# PAU, HP1, TanhSoft and EIS (2^14 and 2^18 slower), and 2.2x (PAU) to 3.2x
+# (TanhSoft, EIS) faster than one variadic reduction over the whole tensor.
+_CHUNK = 1 << 16
 
-    `shape` is a parameter's shape, broadcast (NumPy rules) against the
-    operands (of rank `rank`): the sums run over the axes it broadcasts
-    along. XLA copies elementwise producers into every reduction that reads
-    them, so one reduction per parameter would recompute the whole formula
-    once per parameter (PAU has ten); `many_sums` is one variadic reduction.
+
+def chunked_sums(contributions, x, g, lead, shapes):
+    """Sums `contributions(x, g)` (a list, one per shape) down to `shapes`.
+
+    The first `lead` axes of x and g, along which every shape broadcasts,
+    are folded into one, and the sums run over chunks of rows of it
+    (`_CHUNK` values each) in a loop, so that no tensor of x's size is ever
+    materialised. Each contribution is then summed over the chunk's first
+    axis and the axes its shape broadcasts along (NumPy rules, shapes
+    aligned to x's trailing axes), and reshaped to its shape.
     """
-    lead = rank - len(shape)
-    kept = [lead + i for i, size in enumerate(shape) if size != 1]
-    summed = [a for a in range(rank) if a not in kept]
-    if not summed:
-        return [ops.reshape(t, shape) for t in operands]
-    if kept != list(range(rank - len(kept), rank)):  # e.g. channels_first
-        operands = [ops.transpose(t, summed + kept) for t in operands]
-    width = math.prod(shape)
-    block = max(1, _BLOCK // width)
-    flat = [ops.reshape(t, (-1, width)) for t in operands]
-    pad = -ops.shape(flat[0])[0] % block
-    blocks = [
-        ops.reshape(ops.pad(t, [[0, pad], [0, 0]]), (-1, block, width)) for t in flat
-    ]
-    return [ops.reshape(ops.sum(t, axis=0), shape) for t in many_sums(blocks, axis=1)]
+    rank = len(x.shape)
+    if None in x.shape[lead:]:
+        lead = 0  # Chunks need static row sizes; relaxed ones get one chunk.
+    rest = tuple(x.shape[lead:])
 
+    def reduce(values):
+        out = []
+        for value, shape in zip(values, shapes, strict=True):
+            offset = rank - len(shape)
+            axes = [0] + [
+                1 + i
+                for i in range(len(rest))
+                if lead + i < offset or shape[lead + i - offset] == 1
+            ]
+            out.append(ops.reshape(ops.sum(value, axis=axes), shape))
+        return out
 
-def _separate_sums(operands, axis):
-    """Fallback `many_sums`: one reduction per operand."""
-    return [ops.sum(t, axis=axis) for t in operands]
+    if lead == 0:  # One chunk: a parameter varies along every axis.
+        return reduce(contributions(x[None], g[None]))
+    x2 = ops.reshape(x, (-1, *rest))
+    g2 = ops.reshape(g, (-1, *rest))
+    rows = max(1, _CHUNK // max(math.prod(rest), 1))
+    count = x2.shape[0]
+    if count is not None and count <= rows:
+        return reduce(contributions(x2, g2))
+    if count is None:  # A relaxed TensorFlow shape, constant to XLA.
+        count = ops.shape(x2)[0]
+        rows = ops.minimum(rows, count)
+        # An empty batch runs no chunk (and has no chunk size to divide by).
+        chunks = (count + rows - 1) // ops.maximum(rows, 1)
+    else:
+        chunks = -(-count // rows)
+    row_index = ops.reshape(ops.arange(rows), (-1,) + (1,) * len(rest))
+    zero = (0,) * len(rest)
+
+    def body(i, totals):
+        # The last chunk ends at the last row; rows it shares with the one
+        # before get a zero cotangent, so they are counted once.
+        start = ops.minimum(i * rows, count - rows)
+        xs = ops.slice(x2, (start, *zero), (rows, *rest))
+        gs = ops.slice(g2, (start, *zero), (rows, *rest))
+        gs = ops.where(start + row_index >= i * rows, gs, ops.zeros_like(gs))
+        sums = reduce(contributions(xs, gs))
+        return [t + s for t, s in zip(totals, sums, strict=True)]
+
+    totals = [ops.zeros(shape, compute_dtype(_dtype(x))) for shape in shapes]
+    return ops.fori_loop(0, chunks, body, totals)
 
 
 # --- Softmax ------------------------------------------------------------------
@@ -390,51 +437,6 @@ def _torch_softmax(axis):
 # --- TensorFlow ---------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=64)
-def _tf_adder(count, dtype):
-    import tensorflow as tf
-
-    spec = [tf.TensorSpec([], dtype)] * (2 * count)
-
-    @tf.function(input_signature=spec, autograph=False)
-    def add(*args):
-        return [args[i] + args[i + count] for i in range(count)]
-
-    return add.get_concrete_function()
-
-
-def tf_variadic_reduce_module():
-    """TensorFlow's (private) XLA op wrappers, or None if a release moved them.
-
-    Without them parameter gradients are still right, only slower; a test
-    checks that they are found.
-    """
-    try:
-        from tensorflow.compiler.tf2xla.python import xla
-    except ImportError:
-        return None
-    return xla if hasattr(xla, "variadic_reduce") else None
-
-
-def _tf_many_sums(operands, axis):
-    """One variadic XLA reduction over `axis` (inside a jit-compiled function).
-
-    Measured with benchmarks/profile_param_gradients.py: on its own kernel one
-    reduction per parameter is faster for 4-5 operands (TanhSoft 19 vs 49 ms,
-    EIS 43 vs 68 ms on 2^22 values), but in train steps compiled whole with
-    jit_compile=True the variadic form was faster (TanhSoft CNN 1.75x vs
-    1.88x ReLU, EIS 2.58x vs 3.65x), so it stays.
-    """
-    import tensorflow as tf
-
-    tf_xla = tf_variadic_reduce_module()
-    if len(operands) == 1 or tf_xla is None:
-        return _separate_sums(operands, axis)
-    zeros = [tf.zeros((), operands[0].dtype)] * len(operands)
-    adder = _tf_adder(len(operands), operands[0].dtype)
-    return tf_xla.variadic_reduce(operands, zeros, [axis], adder)
-
-
 @functools.lru_cache(maxsize=1024)
 def _tf_op(spec, static_key, names, layout, param_grads):
     import tensorflow as tf
@@ -450,7 +452,7 @@ def _tf_op(spec, static_key, names, layout, param_grads):
 
     def grads_fn(x, g, *tensors):
         dynamic = dict(zip(names, tensors, strict=True))
-        return parameter_gradients(spec, x, g, static, dynamic, layout, _tf_many_sums)
+        return parameter_gradients(spec, x, g, static, dynamic, layout)
 
     options = {"jit_compile": True, "autograph": False, "reduce_retracing": True}
     fwd = tf.function(fwd, **options)
@@ -482,20 +484,6 @@ def _tf_op(spec, static_key, names, layout, param_grads):
 # --- JAX ----------------------------------------------------------------------
 
 
-def _jax_many_sums(operands, axis):
-    """One variadic XLA reduction over `axis`."""
-    import jax
-
-    if len(operands) == 1:
-        return _separate_sums(operands, axis)
-    zeros = tuple(ops.zeros((), operands[0].dtype) for _ in operands)
-
-    def add(a, b):
-        return tuple(u + v for u, v in zip(a, b, strict=True))
-
-    return list(jax.lax.reduce(tuple(operands), zeros, add, (axis,)))
-
-
 @functools.lru_cache(maxsize=1024)
 def _jax_op(spec, static_key, names, layout, param_grads):
     import jax
@@ -514,7 +502,7 @@ def _jax_op(spec, static_key, names, layout, param_grads):
     @jax.jit
     def grads_fn(x, g, *tensors):
         dynamic = dict(zip(names, tensors, strict=True))
-        return parameter_gradients(spec, x, g, static, dynamic, layout, _jax_many_sums)
+        return parameter_gradients(spec, x, g, static, dynamic, layout)
 
     def bwd(x, g, *tensors):
         if tensors and param_grads:
@@ -561,7 +549,7 @@ def _torch_op(spec, static_key, names, layout, param_grads):
         dx = input_gradient(spec, x, g, static, dynamic) if need_x else None
         if not (param_grads and any(need_params)):
             return (dx, *(None for _ in tensors))
-        grads = parameter_gradients(spec, x, g, static, dynamic, layout, _separate_sums)
+        grads = parameter_gradients(spec, x, g, static, dynamic, layout)
         needed = zip(grads, need_params, strict=True)
         return (dx, *(d if need else None for d, need in needed))
 

@@ -10,67 +10,69 @@ from keras_acts import _kernels
 
 BACKEND = keras.backend.backend()
 
-# (input shape, parameter shape): shared, per-channel last and first, and a
-# row count that is not a multiple of the reduction block.
+# (input shape, parameter shapes): shared, per-channel last and first, a
+# parameter of x's own shape (nothing to chunk), mixed shapes, an empty batch.
 SHAPES = [
-    ((7, 5), ()),
-    ((3, 4, 5, 6), (6,)),
-    ((3, 6, 4, 5), (6, 1, 1)),
-    ((4097,), (1,)),
-    ((2, 3, 5), (3, 5)),
-    ((5, 3), (5, 3)),
+    ((7, 5), [()]),
+    ((3, 4, 5, 6), [(6,)]),
+    ((3, 6, 4, 5), [(6, 1, 1)]),
+    ((4097,), [(1,)]),
+    ((2, 3, 5), [(3, 5)]),
+    ((5, 3), [(5, 3)]),
+    ((4, 3, 5), [(1, 1, 5)]),
+    ((3, 4, 5, 6), [(6,), ()]),
+    ((2, 6, 4, 5), [(6, 1, 1), (1,)]),
+    ((0, 5), [(5,)]),
 ]
 
 
 @pytest.mark.numerics
-@pytest.mark.parametrize("many", ["one", "three"])
-@pytest.mark.parametrize(("x_shape", "shape"), SHAPES, ids=str)
-def test_sum_to_shapes_matches_numpy(x_shape, shape, many):
+@pytest.mark.parametrize("count", [1, 3])
+@pytest.mark.parametrize("chunk", [None, 7], ids=["one chunk", "chunks of 7"])
+@pytest.mark.parametrize(("x_shape", "shapes"), SHAPES, ids=str)
+def test_chunked_sums_match_numpy(x_shape, shapes, chunk, count, monkeypatch):
+    # Chunks of 7 values: several chunks, a last one that overlaps the one
+    # before it, and rows wider than a chunk.
+    if chunk is not None:
+        monkeypatch.setattr(_kernels, "_CHUNK", chunk)
     rng = np.random.default_rng(SEED)
-    count = 1 if many == "one" else 3
-    arrays = [rng.normal(size=x_shape) for _ in range(count)]
-    many_sums = {
-        "tensorflow": _kernels._tf_many_sums,
-        "jax": _kernels._jax_many_sums,
-    }.get(BACKEND, _kernels._separate_sums)
+    x = rng.normal(size=x_shape)
+    g = rng.normal(size=x_shape)
+    shapes = shapes * count
+    scales = [float(k + 1) for k in range(len(shapes))]
+    lead = _kernels._shared_lead(len(x_shape), shapes)
+
+    def contributions(xs, gs):
+        return [gs * xs**2 * s for s in scales]
+
+    def run(x, g):
+        return _kernels.chunked_sums(contributions, x, g, lead, shapes)
+
     if BACKEND == "tensorflow":
-        import tensorflow as tf  # Variadic reductions only exist under XLA.
+        import tensorflow as tf  # As the kernels run: XLA, batch size relaxed.
 
-        run = tf.function(
-            lambda *ts: _kernels.sum_to_shapes(
-                list(ts), len(x_shape), shape, many_sums
-            ),
-            jit_compile=True,
+        spec = tf.TensorSpec((None, *x_shape[1:]), tf.float64)
+        run = tf.function(run, jit_compile=True, input_signature=[spec, spec])
+    sums = run(keras.ops.convert_to_tensor(x), keras.ops.convert_to_tensor(g))
+    for scale, shape, got in zip(scales, shapes, sums, strict=True):
+        lead_axes = len(x_shape) - len(shape)
+        axes = tuple(range(lead_axes)) + tuple(
+            lead_axes + i for i, size in enumerate(shape) if size == 1
         )
-    else:
-
-        def run(*ts):
-            return _kernels.sum_to_shapes(list(ts), len(x_shape), shape, many_sums)
-
-    sums = run(*[keras.ops.convert_to_tensor(a) for a in arrays])
-    lead = len(x_shape) - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, size in enumerate(shape) if size == 1
-    )
-    for array, got in zip(arrays, sums, strict=True):
-        expected = array.sum(axis=axes).reshape(shape)
+        expected = (g * x**2 * scale).sum(axis=axes).reshape(shape)
         np.testing.assert_allclose(
             keras.ops.convert_to_numpy(got), expected, rtol=1e-9, atol=1e-9
         )
 
 
-@pytest.mark.tensorflow
-def test_tensorflow_variadic_reduce_is_available():
-    # Without it parameter gradients stay right but every learnable layer's
-    # backward gets several times slower: fail loudly when TF moves it.
-    assert _kernels.tf_variadic_reduce_module() is not None, (
-        "tensorflow.compiler.tf2xla.python.xla.variadic_reduce is gone in this "
-        "TensorFlow release; keras_acts/_kernels.py needs a new variadic sum."
-    )
-
-
 @pytest.mark.numerics
-@pytest.mark.parametrize(("x_shape", "shape"), SHAPES[:3], ids=str)
+@pytest.mark.parametrize(
+    ("x_shape", "shape"),
+    # The last two span several chunks of _CHUNK values.
+    [(x_shape, shapes[0]) for x_shape, shapes in SHAPES[:3]]
+    + [((3, 40000), ()), ((5100, 16), (16,))],
+    ids=str,
+)
 def test_fused_parameter_gradients_match_autodiff(x_shape, shape):
     # Through the backend's fused op (custom gradient, reductions to the
     # parameters' shapes) against autodiff of the plain formula.
