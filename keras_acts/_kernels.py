@@ -258,10 +258,11 @@ def _shared_lead(rank, shapes):
 # Parameter gradients are summed over chunks of about this many values, one
 # chunk after another. A chunk stays in cache, so XLA's one fused reduction
 # per parameter (which recomputes the formula for each) costs little, and
-# chunk sums keep float32 accurate. Measured with
-# benchmarks/profile_param_gradients.py on 2^22 values: 2^16 was fastest for
-# PAU, HP1, TanhSoft and EIS (2^14 and 2^18 slower), and 2.2x (PAU) to 3.2x
-# (TanhSoft, EIS) faster than one variadic reduction over the whole tensor.
+# chunk sums keep float32 accurate. On 2^22 values 2^16 was the fastest of
+# 2^12-2^18 for PAU, HP1, TanhSoft and EIS (by 1-20%); on 2^24 values
+# (benchmarks/profile_param_gradients.py) 2^18 was up to 10% faster for PAU,
+# HP1 and TanhSoft and 2^16 fastest for EIS. Both within this machine's noise
+# except EIS, so 2^16 stays.
 _CHUNK = 1 << 16
 
 
@@ -270,8 +271,8 @@ def chunked_sums(contributions, x, g, lead, shapes):
 
     The first `lead` axes of x and g, along which every shape broadcasts,
     are folded into one, and the sums run over chunks of rows of it
-    (`_CHUNK` values each) in a loop, so that no tensor of x's size is ever
-    materialised. Each contribution is then summed over the chunk's first
+    (`_CHUNK` values each) in a loop, so that no per-parameter tensor of x's
+    size is materialised. Each contribution is then summed over the chunk's first
     axis and the axes its shape broadcasts along (NumPy rules, shapes
     aligned to x's trailing axes), and reshaped to its shape.
     """
