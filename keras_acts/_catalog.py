@@ -956,23 +956,40 @@ def _(x):
 def smish(x):
     """Smish: a Mish-like gate built on the logistic sigmoid.
 
-    Computed with one exponential: tanh(ln(1 + s)) = n / (n + 2) with
-    n = s (s + 2), s = sigmoid(x).
+    Computed with one exponential and one division: with sigmoid(x) = a / b
+    (a = 1 or e^x, b = 1 + e^{-|x|}), tanh(ln(1 + s)) = A / (A + 2 b^2),
+    A = a (a + 2 b).
     """
-    s = _sigmoid(x)
-    n = s * (s + 2.0)
-    # The gate first: x * n would overflow for x near the float32 limit.
-    return x * (n / (n + 2.0))
+    a, b, _ = _sigmoid_fraction(x)
+    big_a = a * (a + 2.0 * b)
+    # The gate first: x * A would overflow for x near the float32 limit.
+    return x * (big_a / (big_a + 2.0 * (b * b)))
+
+
+def _sigmoid_fraction(x):
+    """(a, b, c) with sigmoid(x) = a / b and 1 - sigmoid(x) = c / b, exactly.
+
+    u = e^{-|x|}: for x >= 0, a = 1, b = 1 + u, c = u; below, a = u, c = 1.
+    No cancellation in c, and no division: callers divide once, at the end.
+    float64 uses sigmoid itself (b = 1).
+    """
+    if _is_float64(x):
+        s = ops.sigmoid(x)
+        return s, ops.ones_like(s), 1.0 - s
+    u = ops.exp(-ops.abs(x))
+    positive = x >= 0
+    return ops.where(positive, 1.0, u), 1.0 + u, ops.where(positive, u, 1.0)
 
 
 @smish.derivative
 def _(x):
-    s = _sigmoid(x)
-    n = s * (s + 2.0)
-    inv = 1.0 / (n + 2.0)
-    # d/dx [n / (n + 2)] = 2 n' / (n + 2)^2, n' = 2 (s + 1) s (1 - s).
-    dn = 2.0 * (s + 1.0) * (s * (1.0 - s))
-    return n * inv + x * (2.0 * dn * inv * inv)
+    # With D = A + 2 b^2: f = x A / D and, since n' = 2 (s + 1) s (1 - s),
+    # f' = (A D + 4 x a b (a + b) c) / D^2: one division.
+    a, b, c = _sigmoid_fraction(x)
+    big_a = a * (a + 2.0 * b)
+    d = big_a + 2.0 * (b * b)
+    # x last: the other factors are exactly 0 where x is huge.
+    return (big_a * d + x * (4.0 * (a * b) * ((a + b) * c))) / (d * d)
 
 
 @activation(

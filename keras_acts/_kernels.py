@@ -166,15 +166,20 @@ def forward(spec, x, static, dynamic):
 
 
 def _limits_at_infinity(spec, x, y, params):
-    """Replaces NaN at x = +-inf by f's limit there, where it has one.
+    """Gives f's limit at x = +-inf, where it has one.
 
     Formulas such as x * sigmoid(x) give -inf * 0 = NaN at x = -inf, and
     x + sin(x)^2 gives inf + NaN, though both have a limit. The limit is read
     off f at two far points, +-M and +-M/4 (M the dtype's largest number),
     evaluated once on a tiny tensor (broadcast against per-channel
     parameters), not per element: equal values are the limit; two values
-    beyond sqrt(M) of one sign mean +-inf; anything else (sin) stays NaN.
-    Outputs that are not NaN are never changed.
+    beyond sqrt(M) of one sign mean +-inf; anything else (sin) is no limit,
+    and f(+-inf) is left as the formula computed it. Finite inputs are never
+    changed.
+
+    The test reads x, not y: y is often a quotient, and XLA writes a
+    quotient that is read twice (isnan(y), then y) to memory and reads it
+    back, a second pass over the tensor.
     """
     dtype = _dtype(x)
     big = _largest(dtype)
@@ -184,8 +189,8 @@ def _limits_at_infinity(spec, x, y, params):
     at_far = spec.forward(far, **params)
     low = _limit(at_far[0], at_far[1], big)
     high = _limit(at_far[3], at_far[2], big)
-    fix = ops.isnan(y) & ops.isinf(x)
-    return ops.where(fix, ops.where(x < 0, low, high), y)
+    limit = ops.where(x < 0, low, high)
+    return ops.where(ops.isinf(x) & ~ops.isnan(limit), limit, y)
 
 
 def _largest(dtype):
