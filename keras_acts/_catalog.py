@@ -167,6 +167,12 @@ def _softplus(x):
     return _softplus_and_gate(x)[0]
 
 
+def _rescaled_in_t(coefficients, scale, norm):
+    """A polynomial in x^2 rewritten in t = x^2 / scale, divided by `norm`."""
+    top = len(coefficients) - 1
+    return tuple(c * scale ** (top - k) / norm for k, c in enumerate(coefficients))
+
+
 # tanh(x) = x P(x^2) / Q(x^2) on [-c, c], +-1 beyond (the float32 rational
 # form of Eigen, which XLA's own float32 tanh also uses). In plain
 # arithmetic it fuses with the rest of a kernel: next to an exp, XLA's tanh
@@ -187,21 +193,36 @@ _TANH_Q = (
     2.26843463243900e-03,
     4.89352518554385e-03,
 )
+# The same rational in t = x^2 / 64 (exact), both polynomials divided by P's
+# constant term: every coefficient is then between 4e-3 and 100, so a TFLite
+# export with float16 weights keeps them (the originals, down to 3e-16,
+# round to 0 in float16). Same float32 accuracy (3e-7).
+_TANH_T_SCALE = 1.0 / 64.0
+
+
+_TANH_P_T = _rescaled_in_t(_TANH_P, 64.0, _TANH_P[-1])
+_TANH_Q_T = _rescaled_in_t(_TANH_Q, 64.0, _TANH_P[-1])
+
+
+def _tanh_parts(x):
+    """(x P, Q) with tanh(x) = x P / Q on |x| <= clip (x clipped there)."""
+    x = ops.clip(x, -_TANH_CLIP, _TANH_CLIP)
+    t = (x * x) * _TANH_T_SCALE
+    p = _TANH_P_T[0]
+    for c in _TANH_P_T[1:]:
+        p = p * t + c
+    q = _TANH_Q_T[0]
+    for c in _TANH_Q_T[1:]:
+        q = q * t + c
+    return x * p, q
 
 
 def _tanh_rational(x):
     """tanh(x) in plain arithmetic for fused kernels; float64 keeps tanh."""
     if _is_float64(x):
         return _kernels.tanh(x)
-    x = ops.clip(x, -_TANH_CLIP, _TANH_CLIP)
-    x2 = x * x
-    p = _TANH_P[0]
-    for c in _TANH_P[1:]:
-        p = p * x2 + c
-    q = _TANH_Q[0]
-    for c in _TANH_Q[1:]:
-        q = q * x2 + c
-    return x * p / q
+    n, d = _tanh_parts(x)
+    return n / d
 
 
 def _tanh_fraction(x):
@@ -217,15 +238,7 @@ def _tanh_fraction(x):
         s = ops.where(ops.abs(x) < _TANH_SATURATION, 1.0 - t * t, 0.0)
         return t, ops.ones_like(t), s
     inside = ops.abs(x) < _TANH_CLIP
-    x = ops.clip(x, -_TANH_CLIP, _TANH_CLIP)
-    x2 = x * x
-    p = _TANH_P[0]
-    for c in _TANH_P[1:]:
-        p = p * x2 + c
-    d = _TANH_Q[0]
-    for c in _TANH_Q[1:]:
-        d = d * x2 + c
-    n = x * p
+    n, d = _tanh_parts(x)
     # d^2 - n^2, factored: the difference is where precision is lost.
     return n, d, ops.where(inside, (d - n) * (d + n), 0.0)
 
@@ -251,6 +264,16 @@ _ERF_Q = (
 )
 
 
+# As for tanh below: the same rational in t = x^2 / 16 (exact), both
+# polynomials divided by Q's constant term, so that float16 weights in a
+# TFLite export keep every coefficient (the originals go down to 3e-10).
+_ERF_T_SCALE = 1.0 / 16.0
+
+
+_ERF_P_T = _rescaled_in_t(_ERF_P, 16.0, _ERF_Q[-1])
+_ERF_Q_T = _rescaled_in_t(_ERF_Q, 16.0, _ERF_Q[-1])
+
+
 def _erf(x):
     """erf(x) in plain arithmetic; float32 error below 5e-7.
 
@@ -262,13 +285,13 @@ def _erf(x):
     if _is_float64(x):
         return ops.erf(x)
     x = ops.clip(x, -_ERF_CLIP, _ERF_CLIP)
-    x2 = x * x
-    p = _ERF_P[0]
-    for c in _ERF_P[1:]:
-        p = p * x2 + c
-    q = _ERF_Q[0]
-    for c in _ERF_Q[1:]:
-        q = q * x2 + c
+    t = (x * x) * _ERF_T_SCALE
+    p = _ERF_P_T[0]
+    for c in _ERF_P_T[1:]:
+        p = p * t + c
+    q = _ERF_Q_T[0]
+    for c in _ERF_Q_T[1:]:
+        q = q * t + c
     return x * p / q
 
 
