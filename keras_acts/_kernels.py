@@ -460,20 +460,27 @@ def _tf_op(spec, static_key, names, layout, param_grads):
         dynamic = dict(zip(names, tensors, strict=True))
         return parameter_gradients(spec, x, g, static, dynamic, layout)
 
+    def all_grads_fn(x, g, *tensors):
+        return (dx_fn(x, g, *tensors), *grads_fn(x, g, *tensors))
+
     options = {"jit_compile": True, "autograph": False, "reduce_retracing": True}
     fwd = tf.function(fwd, **options)
     dx_fn = tf.function(dx_fn, **options)
-    grads_fn = tf.function(grads_fn, **options)
+    # The input and parameter gradients in one kernel call: as two calls, the
+    # graph runs the input gradients of the layers below ahead of the slower
+    # parameter gradients, and every layer's x and cotangent stay alive until
+    # its parameter gradients are done (measured: 2x ReLU's activation
+    # memory for a chain of PAU layers in tf.function).
+    all_grads_fn = tf.function(all_grads_fn, **options)
 
     @tf.custom_gradient
     def op(x, *tensors):
         def grad(g):
-            dx = dx_fn(x, g, *tensors)
             if not tensors:
-                return dx
+                return dx_fn(x, g)
             if not param_grads:
-                return [dx] + [None] * len(tensors)
-            return [dx, *grads_fn(x, g, *tensors)]
+                return [dx_fn(x, g, *tensors)] + [None] * len(tensors)
+            return list(all_grads_fn(x, g, *tensors))
 
         # Without stop_gradient, eager tapes also record the kernel's inputs
         # as if the kernel were differentiated normally, holding extra buffers.
