@@ -107,9 +107,10 @@ def _phase(scale, x):
 #   2-4x an exp); polynomials are nearly free;
 # * XLA rewrites exp(a) * exp(b) as exp(a + b): a product of two exps (e * e)
 #   becomes a second exponential, so powers of e^x go through Horner's rule;
-# * XLA's CPU fusion will not feed an exp or a division to a kernel that
-#   reads the result twice: it writes the result out to memory and reads it
-#   back (a full extra pass). A division is best the last step.
+# * XLA's CPU fusion will not feed a division to a kernel that reads the
+#   quotient twice: it writes the quotient out to memory and reads it back
+#   (a full extra pass; tests/test_fusion.py catches it). A division is best
+#   the last step. (An exp read many times does stay in one kernel.)
 
 
 def _log1p_coefficients(degree=9):
@@ -1237,7 +1238,7 @@ def _(x, alpha=0.0, beta=0.6, gamma=1.0, delta=0.0):
     log_term, dlog_num, dlog_den = _log_delta_plus_exp_parts(x, delta)
     outer = _times(n * d, dlog_num)
     if du is not None:
-        # (s u') L: s is exactly 0 where u' could overflow (see the mask).
+        # (s u') L: s is exactly 0 where tanh(u) has saturated.
         outer = outer + _times((s * du) * log_term, dlog_den)
     return outer / _times(d * d, dlog_den)
 
