@@ -144,10 +144,7 @@ def _log1p_unit(u):
     """
     if _is_float64(u):
         return ops.log1p(u)
-    poly = _LOG1P_COEFFICIENTS[-1]
-    for c in reversed(_LOG1P_COEFFICIENTS[:-1]):
-        poly = c + u * poly
-    return u * poly
+    return u * _horner(_LOG1P_COEFFICIENTS, u)
 
 
 def _softplus_and_gate(x):
@@ -157,11 +154,26 @@ def _softplus_and_gate(x):
     return ops.relu(x) + _log1p_unit(u), u
 
 
+def _sigmoid_fraction(x, u=None):
+    """(a, b, c) with sigmoid(x) = a / b and 1 - sigmoid(x) = c / b, exactly.
+
+    u = e^{-|x|} (computed unless given): for x >= 0, a = 1, b = 1 + u,
+    c = u; below, a = u, c = 1. No cancellation in c, and no division:
+    callers divide once, at the end. float64 uses sigmoid itself (b = 1).
+    """
+    if _is_float64(x):
+        s = ops.sigmoid(x)
+        return s, ops.ones_like(s), 1.0 - s
+    if u is None:
+        u = ops.exp(-ops.abs(x))
+    positive = x >= 0
+    return ops.where(positive, 1.0, u), 1.0 + u, ops.where(positive, u, 1.0)
+
+
 def _sigmoid_from_gate(x, u):
     """sigmoid(x) from u = e^{-|x|}: one division, no second exponential."""
-    if _is_float64(x):
-        return ops.sigmoid(x)
-    return ops.where(x >= 0, 1.0, u) / (1.0 + u)
+    a, b, _ = _sigmoid_fraction(x, u)
+    return a / b
 
 
 def _softplus(x):
@@ -169,9 +181,21 @@ def _softplus(x):
 
 
 def _rescaled_in_t(coefficients, scale, norm):
-    """A polynomial in x^2 rewritten in t = x^2 / scale, divided by `norm`."""
+    """A polynomial in x^2 (highest power first) rewritten in t = x^2 / scale
+    and divided by `norm`, lowest power first (for `_horner`)."""
     top = len(coefficients) - 1
-    return tuple(c * scale ** (top - k) / norm for k, c in enumerate(coefficients))
+    scaled = [c * scale ** (top - k) / norm for k, c in enumerate(coefficients)]
+    return tuple(reversed(scaled))
+
+
+def _odd_rational(x, clip, scale, p_terms, q_terms):
+    """(x P(t), Q(t)), t = x^2 / scale, x clipped to [-clip, clip].
+
+    The float32 forms of tanh and erf: x P / Q there.
+    """
+    x = ops.clip(x, -clip, clip)
+    t = (x * x) * (1.0 / scale)
+    return x * _horner(p_terms, t), _horner(q_terms, t)
 
 
 # tanh(x) = x P(x^2) / Q(x^2) on [-c, c], +-1 beyond (the float32 rational
@@ -198,24 +222,14 @@ _TANH_Q = (
 # constant term: every coefficient is then between 4e-3 and 100, so a TFLite
 # export with float16 weights keeps them (the originals, down to 3e-16,
 # round to 0 in float16). Same float32 accuracy (3e-7).
-_TANH_T_SCALE = 1.0 / 64.0
-
-
-_TANH_P_T = _rescaled_in_t(_TANH_P, 64.0, _TANH_P[-1])
-_TANH_Q_T = _rescaled_in_t(_TANH_Q, 64.0, _TANH_P[-1])
+_TANH_SCALE = 64.0
+_TANH_P_T = _rescaled_in_t(_TANH_P, _TANH_SCALE, _TANH_P[-1])
+_TANH_Q_T = _rescaled_in_t(_TANH_Q, _TANH_SCALE, _TANH_P[-1])
 
 
 def _tanh_parts(x):
-    """(x P, Q) with tanh(x) = x P / Q on |x| <= clip (x clipped there)."""
-    x = ops.clip(x, -_TANH_CLIP, _TANH_CLIP)
-    t = (x * x) * _TANH_T_SCALE
-    p = _TANH_P_T[0]
-    for c in _TANH_P_T[1:]:
-        p = p * t + c
-    q = _TANH_Q_T[0]
-    for c in _TANH_Q_T[1:]:
-        q = q * t + c
-    return x * p, q
+    """(n, d) with tanh(x) = n / d on |x| <= clip (x clipped there)."""
+    return _odd_rational(x, _TANH_CLIP, _TANH_SCALE, _TANH_P_T, _TANH_Q_T)
 
 
 def _tanh_rational(x):
@@ -265,14 +279,12 @@ _ERF_Q = (
 )
 
 
-# As for tanh below: the same rational in t = x^2 / 16 (exact), both
+# As for tanh above: the same rational in t = x^2 / 16 (exact), both
 # polynomials divided by Q's constant term, so that float16 weights in a
 # TFLite export keep every coefficient (the originals go down to 3e-10).
-_ERF_T_SCALE = 1.0 / 16.0
-
-
-_ERF_P_T = _rescaled_in_t(_ERF_P, 16.0, _ERF_Q[-1])
-_ERF_Q_T = _rescaled_in_t(_ERF_Q, 16.0, _ERF_Q[-1])
+_ERF_SCALE = 16.0
+_ERF_P_T = _rescaled_in_t(_ERF_P, _ERF_SCALE, _ERF_Q[-1])
+_ERF_Q_T = _rescaled_in_t(_ERF_Q, _ERF_SCALE, _ERF_Q[-1])
 
 
 def _erf(x):
@@ -285,15 +297,8 @@ def _erf(x):
     """
     if _is_float64(x):
         return ops.erf(x)
-    x = ops.clip(x, -_ERF_CLIP, _ERF_CLIP)
-    t = (x * x) * _ERF_T_SCALE
-    p = _ERF_P_T[0]
-    for c in _ERF_P_T[1:]:
-        p = p * t + c
-    q = _ERF_Q_T[0]
-    for c in _ERF_Q_T[1:]:
-        q = q * t + c
-    return x * p / q
+    n, d = _odd_rational(x, _ERF_CLIP, _ERF_SCALE, _ERF_P_T, _ERF_Q_T)
+    return n / d
 
 
 # --- ReLU family (Keras's ops are already single fused kernels) ---------------
@@ -990,21 +995,6 @@ def smish(x):
     return x * (big_a / (big_a + 2.0 * (b * b)))
 
 
-def _sigmoid_fraction(x):
-    """(a, b, c) with sigmoid(x) = a / b and 1 - sigmoid(x) = c / b, exactly.
-
-    u = e^{-|x|}: for x >= 0, a = 1, b = 1 + u, c = u; below, a = u, c = 1.
-    No cancellation in c, and no division: callers divide once, at the end.
-    float64 uses sigmoid itself (b = 1).
-    """
-    if _is_float64(x):
-        s = ops.sigmoid(x)
-        return s, ops.ones_like(s), 1.0 - s
-    u = ops.exp(-ops.abs(x))
-    positive = x >= 0
-    return ops.where(positive, 1.0, u), 1.0 + u, ops.where(positive, u, 1.0)
-
-
 @smish.derivative
 def _(x):
     # With D = A + 2 b^2: f = x A / D and, since n' = 2 (s + 1) s (1 - s),
@@ -1157,12 +1147,15 @@ def _log_delta_plus_exp_parts(x, delta):
         return x, None, None
     # logaddexp(x, ln delta); a tensor delta of 0 gives ln 0 = -inf -> x.
     log_delta = math.log(delta) if _is_number(delta) else ops.log(delta)
-    v = ops.exp(-ops.abs(x - log_delta))
+    shifted = x - log_delta
+    v = ops.exp(-ops.abs(shifted))
     log_term = _maximum(x, log_delta) + _log1p_unit(v)
     if _is_float64(x):
         slope = ops.sigmoid(x) if _is(delta, 1) else ops.exp(x - log_term)
         return log_term, slope, None
-    return log_term, ops.where(x >= log_delta, 1.0, v), 1.0 + v
+    # L' = sigmoid(x - ln delta).
+    a, b, _ = _sigmoid_fraction(shifted, v)
+    return log_term, a, b
 
 
 def _tanhsoft_needs_mask(beta, gamma):

@@ -13,7 +13,7 @@ import re
 
 import numpy as np
 import pytest
-from _util import cases, spec
+from _util import case_id, cases, spec
 
 from keras_acts import _kernels
 
@@ -26,7 +26,7 @@ DTYPES = ["float32", "float16"]
 
 # Known splits, with why; strict, so a fix shows up as an XPASS to remove here.
 KNOWN_SPLITS = {
-    ("eis", "alpha=0.5,beta=0.5,delta=1.16,gamma=2.0,theta=1.0"): (
+    "eis-alpha=0.5,beta=0.5,delta=1.16,gamma=2.0,theta=1.0": (
         "EIS's general form (alpha not 0 or 1, delta > 0) divides in several "
         "places whose results are read more than once; its backward is 3 "
         "kernels in float32"
@@ -42,10 +42,6 @@ def _fused_cases():
         if s.fused and s.elementwise:
             out.append(param)
     return out
-
-
-def _params_id(params):
-    return ",".join(f"{k}={v}" for k, v in sorted(params.items()))
 
 
 def _full_size_kernels(hlo, dtype):
@@ -68,7 +64,7 @@ def _full_size_kernels(hlo, dtype):
 def test_one_kernel_forward_and_backward(name, params, dtype, request):
     import tensorflow as tf
 
-    known = KNOWN_SPLITS.get((name, _params_id(params)))
+    known = KNOWN_SPLITS.get(case_id(name, params))
     if known and dtype == "float32":
         request.applymarker(pytest.mark.xfail(reason=known, strict=True))
     s = spec(name)
