@@ -10,7 +10,7 @@ from keras_acts import (
     _names,
     _spec,
 )
-from keras_acts._names import get, names, use_keras_builtins
+from keras_acts._names import get, names, taken_over, use_keras_builtins
 
 __version__ = "0.1.0"
 
@@ -37,6 +37,6 @@ _names.register_all()
 from keras_acts import constraints, initializers, layers  # noqa: E402
 from keras_acts._selfnorm import check_self_normalizing  # noqa: E402
 
-__all__ = ["__version__", "get", "info", "names", "use_keras_builtins"]
+__all__ = ["__version__", "get", "info", "names", "taken_over", "use_keras_builtins"]
 __all__ += ["check_self_normalizing", "constraints", "initializers", "layers"]
 __all__ += _spec.names()

@@ -684,6 +684,7 @@ def _(x):
     smooth=True,
     keras_name="sigmoid",
     fused=False,
+    marks_logits=True,
     value_at_zero=0.5,
 )
 def sigmoid(x):
@@ -749,6 +750,7 @@ def _(x):
     smooth=True,
     keras_name="softmax",
     fused=False,
+    marks_logits=True,
     elementwise=False,
     value_at_zero=None,
     derivative_note=(

@@ -88,10 +88,6 @@ def restore(key):
     _INSTALLED.pop(key, None)
 
 
-def resolve(key):
-    return _table().get(key)
-
-
 def _all_activation_names():
     return sorted(_table())
 
@@ -197,13 +193,46 @@ def _wrap_serialize(serialize):
     return wrapped
 
 
-def install_error_messages():
-    """Unknown activation strings list close matches, in layers too.
+def _installed_for(config):
+    """The object keras_acts installed for a saved function entry, or None.
 
-    So do unknown ``keras_acts>...`` entries of a saved config (Keras looks
-    every saved object up with `serialization_lib._retrieve_class_or_fn`), and
-    the saved entries of keras_acts-only functions carry the install hint of
-    `_saving`.
+    Keras's `deserialize` finds a taken-over name in its table, then looks
+    for a public Keras symbol for that object and fails ("Could not locate
+    function"); the name deserializes to what `get` returns instead.
+    """
+    if isinstance(config, dict) and config.get("class_name") == "function":
+        if config.get("module") not in ("builtins", "keras.activations"):
+            return None
+        config = config.get("config")
+    if isinstance(config, str) and config in _KERAS_NAMES:
+        return _INSTALLED.get(config)
+    return None
+
+
+def _wrap_deserialize(deserialize):
+    if getattr(deserialize, "_keras_acts_wrapped", False):
+        return deserialize
+
+    @functools.wraps(deserialize)
+    def wrapped(config, custom_objects=None):
+        installed = _installed_for(config)
+        if installed is not None:
+            return installed
+        return deserialize(config, custom_objects=custom_objects)
+
+    wrapped._keras_acts_wrapped = True
+    return wrapped
+
+
+def install_hooks():
+    """Error messages, install hints and `deserialize` for taken-over names.
+
+    Unknown activation strings list close matches, in layers too. So do
+    unknown ``keras_acts>...`` entries of a saved config (Keras looks every
+    saved object up with `serialization_lib._retrieve_class_or_fn`), and the
+    saved entries of keras_acts-only functions carry the install hint of
+    `_saving`. `keras.activations.deserialize` of a Keras name that
+    keras_acts took over returns what `get` returns.
     """
     import keras
     from keras.src.saving import serialization_lib
@@ -214,6 +243,8 @@ def install_error_messages():
     keras.activations.get = _wrap_get(keras.activations.get)
     _keras_activations.serialize = _wrap_serialize(_keras_activations.serialize)
     keras.activations.serialize = _wrap_serialize(keras.activations.serialize)
+    _keras_activations.deserialize = _wrap_deserialize(_keras_activations.deserialize)
+    keras.activations.deserialize = _wrap_deserialize(keras.activations.deserialize)
     # Called by name inside serialization_lib, so the module attribute is it.
     # Only error messages depend on it: a Keras without it still works.
     retrieve = getattr(serialization_lib, "_retrieve_class_or_fn", None)
@@ -262,6 +293,13 @@ def check():
             "their install hint with this Keras release "
             f"({keras.__version__})."
         )
+    for key, obj in _INSTALLED.items():
+        if key in _KERAS_NAMES and keras.activations.deserialize(key) is not obj:
+            raise KerasInternalsChanged(
+                "keras.activations.deserialize no longer goes through the hook "
+                f"keras_acts installs: {key!r} does not deserialize to what "
+                f"`get` returns with this Keras release ({keras.__version__})."
+            )
     from keras.src.saving import serialization_lib
 
     retrieve = getattr(serialization_lib, "_retrieve_class_or_fn", None)

@@ -116,14 +116,23 @@ def apply(spec, x, values, param_grads=True):
     dynamic = {k: v for k, v in values.items() if _spec._is_tensor_like(v)}
     if not spec.fused:
         # Keras's own op is already one fused kernel with a lean gradient.
-        return forward(spec, x, static, dynamic)
+        y = forward(spec, x, static, dynamic)
+        if spec.marks_logits:
+            _mark_logits(y, x)
+        return y
     static_key = tuple(sorted(static.items()))
     names = tuple(sorted(dynamic))
     tensors = [ops.convert_to_tensor(dynamic[n]) for n in names]
     # Static shapes, read here: inside the compiled function, traced with
     # relaxed shapes, they may be unknown.
+    rank = _spec._rank(x)
+    if rank is None and tensors:
+        raise ValueError(
+            f"keras_acts.{spec.name}: tensor-valued parameters {list(names)} need "
+            "an input of known rank (they broadcast against its trailing axes)."
+        )
     layout = (
-        len(x.shape),
+        rank,
         tuple(_static_shape(n, t) for n, t in zip(names, tensors, strict=True)),
     )
     key = (spec, static_key, names, layout, bool(param_grads))
@@ -135,6 +144,14 @@ def apply(spec, x, values, param_grads=True):
     if backend == "torch":
         return _torch_op(*key)(x, *tensors)
     return forward(spec, x, static, dict(zip(names, tensors, strict=True)))
+
+
+def _mark_logits(y, x):
+    """What Keras's softmax and sigmoid do: cross-entropy reads the logits."""
+    try:
+        y._keras_logits = x
+    except AttributeError:  # Tensors of some backends take no attributes.
+        pass
 
 
 def _static_shape(name, tensor):
@@ -183,9 +200,11 @@ def _limits_at_infinity(spec, x, y, params):
     """
     dtype = _dtype(x)
     big = _largest(dtype)
-    rank = len(x.shape)
+    # Broadcast against the parameters (per-channel weights), not x: x's
+    # rank may be unknown.
+    rank = max([len(v.shape) for v in params.values() if hasattr(v, "shape")] + [0])
     far = ops.convert_to_tensor([-big, -big / 4, big / 4, big], dtype=dtype)
-    far = ops.reshape(far, (4,) + (1,) * max(rank - 1, 0))
+    far = ops.reshape(far, (4,) + (1,) * rank)
     at_far = spec.forward(far, **params)
     low = _limit(at_far[0], at_far[1], big)
     high = _limit(at_far[3], at_far[2], big)
@@ -347,7 +366,7 @@ def softmax(x, axis):
     """
     backend = keras.backend.backend()
     if backend == "tensorflow":
-        return _tf_softmax(axis, len(x.shape), _dtype(x))(x)
+        return _tf_softmax(axis, _spec._rank(x), _dtype(x))(x)
     if backend == "jax":
         return _jax_softmax(axis)(x)
     if backend == "torch":
@@ -376,7 +395,7 @@ def _tf_softmax(axis, rank, dtype):
     # Compiled kernels for the non-finite forward and for the backward, traced
     # once per rank and dtype with any sizes: the axis needs a known rank,
     # which relaxed retracing can drop.
-    spec = tf.TensorSpec([None] * rank, dtype)
+    spec = tf.TensorSpec(None if rank is None else [None] * rank, dtype)
     options = {"jit_compile": True, "autograph": False}
     fwd = tf.function(lambda x: _softmax_forward(x, axis), [spec], **options)
     bwd = tf.function(

@@ -184,10 +184,13 @@ def _short_repr(value, limit=80):
 
 
 def _rank(x):
-    """The rank of `x` (a tensor, array, number or nested list)."""
+    """The rank of `x` (a tensor, array, number or nested list); None if unknown."""
     shape = getattr(x, "shape", None)
     if shape is not None:
-        return len(shape)
+        try:
+            return len(shape)
+        except (TypeError, ValueError):  # A TensorFlow shape of unknown rank.
+            return None
     import numpy as np
 
     return np.ndim(x)
@@ -224,6 +227,9 @@ class ActivationSpec:
     param_derivatives: callable = None
     derivative_note: str = ""
     kinks: tuple = ()  # Points where f or f' is not continuous.
+    # The output carries the input as `_keras_logits`, as Keras's softmax and
+    # sigmoid do: Keras's cross-entropy then works from the logits.
+    marks_logits: bool = False
     public: callable = None  # The `keras_acts.<name>` function.
 
     @property
@@ -303,6 +309,7 @@ def activation(
     elementwise=True,
     derivative_note="",
     kinks=(),
+    marks_logits=False,
 ):
     """Decorator that turns a forward formula into a registered activation.
 
@@ -334,6 +341,7 @@ def activation(
             elementwise=elementwise,
             derivative_note=derivative_note,
             kinks=tuple(kinks),
+            marks_logits=marks_logits,
         )
         existing = _REGISTRY.get(spec.name)
         if existing is not None:

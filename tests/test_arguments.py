@@ -12,6 +12,7 @@ The structural layers (Maxout, PReLU, SirenDense, SELUDense) and the rational
 units have no `Param` metadata; their arguments are listed here.
 """
 
+import inspect
 import math
 
 import keras
@@ -148,7 +149,7 @@ def test_axis_must_index_the_input(shape, axis):
     _assert_names(error, "axis", axis, f"rank {len(shape)}")
     layer = L.Softmax(axis=axis)  # Fine until it sees an input.
     with pytest.raises(ValueError) as error:
-        layer.build(shape)
+        layer(x)
     _assert_names(error, "axis", axis, f"rank {len(shape)}")
 
 
@@ -244,7 +245,13 @@ def test_layer_unknown_argument_lists_close_matches(name):
 @pytest.mark.parametrize("name", keras_acts.names())
 def test_layer_too_many_positional_arguments(name):
     cls = LAYER_CLASSES[name]
-    args = [p.default for p in REGISTRY[name].params] + [1.0]
+    # Drop-ins for Keras's layers (ReLU, ...) take Keras's positional arguments.
+    positional = [
+        p
+        for p in inspect.signature(cls).parameters.values()
+        if p.kind is p.POSITIONAL_OR_KEYWORD and p.name != "self"
+    ]
+    args = [p.default for p in positional] + [1.0]
     with pytest.raises(ValueError) as error:
         cls(*args)
     assert "positional" in str(error.value)
@@ -305,7 +312,7 @@ _STRUCTURAL = [
     (L.PReLU, dict(), "shared_axes", "1", "list"),
     (L.PReLU, dict(), "shared_axes", [1.5], "integer"),
     (L.PReLU, dict(), "shared_axes", [True], "integer"),
-    (L.PReLU, dict(), "data_format", "channels_middle", "channels_last"),
+    (L.ChannelPReLU, dict(), "data_format", "channels_middle", "channels_last"),
     (L.PReLU, dict(), "alpha_initializer", "bogus", None),
     (L.PReLU, dict(), "alpha_regularizer", "l3", None),
     (L.PReLU, dict(), "alpha_constraint", "bogus", None),

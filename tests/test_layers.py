@@ -54,7 +54,11 @@ def _spec_case(spec, cls):
         cls.__name__,
         cls,
         (4, channels),
-        lambda x, layer, name=spec.name: refs.activation(name, x),
+        # With the layer's own values: a drop-in for a Keras layer keeps
+        # Keras's defaults (LeakyReLU: 0.3; the function's is 0.2).
+        lambda x, layer, spec=spec: refs.activation(
+            spec.name, x, **{p.name: getattr(layer, p.name) for p in spec.params}
+        ),
         n if learnable else 0,
         elementwise=spec.elementwise,
         all_move=not any(p.default in (p.low, p.high) for p in spec.numeric_params),
@@ -414,7 +418,7 @@ def test_keras_round_trip_in_fresh_process(tmp_path):
 
 
 @pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
-@pytest.mark.parametrize("kind", ["Maxout", "PReLU"])
+@pytest.mark.parametrize("kind", ["Maxout", "ChannelPReLU"])
 def test_on_conv2d_outputs(kind, data_format):
     first = data_format == "channels_first"
     shape = (6, 6, 4)
@@ -427,7 +431,7 @@ def test_on_conv2d_outputs(kind, data_format):
         layer = L.Maxout(2, axis=1 if first else -1)
     else:
         init = keras.initializers.RandomUniform(0.0, 1.0, seed=SEED)
-        layer = L.PReLU(alpha_initializer=init, data_format=data_format)
+        layer = L.ChannelPReLU(alpha_initializer=init, data_format=data_format)
     out = layer(conv)
     model = keras.Model(inputs, out)
     conv_model = keras.Model(inputs, conv)
@@ -538,7 +542,7 @@ def test_siren_dense_initialisation():
         (lambda: L.TanhSoft(gamma=0.0), "gamma"),
         (lambda: L.TanhSoft(per_channel="yes"), "per_channel"),
         (lambda: L.GELU(approximate="fast"), "approximate"),
-        (lambda: L.PReLU(data_format="nhwc"), "data_format"),
+        (lambda: L.ChannelPReLU(data_format="nhwc"), "data_format"),
         (lambda: L.PReLU(shared_axes=[]).build((None, None, 3)), "unknown size"),
         (lambda: L.SELUDense(4, dropout_rate=1.5), "dropout_rate"),
         (lambda: L.SirenDense(4, activation="relu"), "activation"),

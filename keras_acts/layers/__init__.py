@@ -3,10 +3,13 @@
 * One layer per registry activation, generated from its definition (name in
   CamelCase with Keras's acronyms: `Mish`, `GELU`, `ReLU6`, `LiSHT`, ...);
   parameters are fixed at construction.
+* Where Keras has a layer of the same class name (`ReLU`, `LeakyReLU`,
+  `ELU`, `Softmax`, `PReLU`), keras_acts' is a drop-in for it: Keras's
+  arguments, defaults and outputs.
 * Learnable versions where a parameter is worth training: `Swish` (beta),
-  `Snake` (alpha, per channel), `TanhSoft`, `EIS`, `StarReLU`, and `PReLU`
-  (leaky ReLU with a learned per-channel slope). They replace the static
-  layer of the same activation.
+  `Snake` (alpha, per channel), `TanhSoft`, `EIS`, `StarReLU`, and
+  `ChannelPReLU` (leaky ReLU with a learned per-channel slope, the paper's
+  defaults). They replace the static layer of the same activation.
 * `Maxout`, `SirenDense` (with `keras_acts.initializers`), `SELUDense`.
 * The rational units `PAU`, `OrthogonalPade`, `HP1`, `HP2`.
 
@@ -23,7 +26,9 @@ from keras_acts._rational import OrthogonalPade as OrthogonalPade
 from keras_acts.layers._activation import learnable_layer, static_layer
 from keras_acts.layers._dense import SELUDense as SELUDense
 from keras_acts.layers._dense import SirenDense as SirenDense
+from keras_acts.layers._keras_dropins import DROP_INS
 from keras_acts.layers._maxout import Maxout as Maxout
+from keras_acts.layers._prelu import ChannelPReLU as ChannelPReLU
 from keras_acts.layers._prelu import PReLU as PReLU
 
 # Activations whose layer trains its parameters (the paper learns them).
@@ -50,7 +55,9 @@ _LEARNABLE = {
 def _generate():
     classes = {}
     for spec in _spec.registry().values():
-        if spec.name in _LEARNABLE:
+        if spec.name in DROP_INS:
+            cls = DROP_INS[spec.name]
+        elif spec.name in _LEARNABLE:
             cls = learnable_layer(spec, **_LEARNABLE[spec.name])
         else:
             cls = static_layer(spec)
@@ -62,6 +69,6 @@ _GENERATED = _generate()
 globals().update(_GENERATED)
 
 __all__ = sorted(
-    [*_GENERATED, "PReLU", "Maxout", "SirenDense", "SELUDense"]
+    [*_GENERATED, "PReLU", "ChannelPReLU", "Maxout", "SirenDense", "SELUDense"]
     + ["PAU", "OrthogonalPade", "HP1", "HP2"]
 )

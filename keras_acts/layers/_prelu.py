@@ -1,4 +1,9 @@
-"""PReLU: leaky ReLU with a learned, per-channel negative slope."""
+"""PReLU: leaky ReLU with a learned negative slope.
+
+`ChannelPReLU` has the paper's defaults (one slope per channel, 0.25);
+`PReLU` is a drop-in for `keras.layers.PReLU` (one slope per element,
+initialised to 0), computed by the same fused kernel.
+"""
 
 import numbers
 
@@ -16,7 +21,7 @@ _DATA_FORMATS = ("channels_last", "channels_first")
 
 
 @_saving.register
-class PReLU(keras.layers.Layer):
+class ChannelPReLU(keras.layers.Layer):
     """Parametric ReLU: a leaky ReLU whose negative slope is learned per channel.
 
     Computed by the fused `keras_acts.leaky_relu` kernel with the slope as a
@@ -25,7 +30,8 @@ class PReLU(keras.layers.Layer):
 
     Unlike `keras.layers.PReLU` (one slope per element, initialised to 0,
     i.e. ReLU), the default here is the paper's: one slope per channel,
-    initialised to 0.25.
+    initialised to 0.25. `keras_acts.layers.PReLU` is the drop-in with
+    Keras's defaults.
 
     Formula: ``f(x) = x if x >= 0 else a_c * x`` (a_c: the slope of x's channel)
 
@@ -62,10 +68,10 @@ class PReLU(keras.layers.Layer):
     Example:
 
     >>> import keras
-    >>> from keras_acts.layers import PReLU
+    >>> from keras_acts.layers import ChannelPReLU
     >>> model = keras.Sequential([keras.Input((32, 32, 3)),
-    ...                           keras.layers.Conv2D(16, 3), PReLU()])
-    >>> dense = keras.layers.Dense(64, activation=PReLU())  # also works
+    ...                           keras.layers.Conv2D(16, 3), ChannelPReLU()])
+    >>> dense = keras.layers.Dense(64, activation=ChannelPReLU())  # also works
 
     Reference:
         [He et al. 2015, Delving Deep into Rectifiers: Surpassing Human-Level
@@ -73,6 +79,7 @@ class PReLU(keras.layers.Layer):
     """
 
     spec = _spec.get_spec("leaky_relu")
+    per_channel_default = True  # shared_axes=None: one slope per channel.
 
     def __init__(
         self,
@@ -136,12 +143,12 @@ class PReLU(keras.layers.Layer):
                 f"{who}: inputs need rank >= 2 (batch, ..., channels); got shape "
                 f"{tuple(input_shape)}."
             )
-        if self.shared_axes is None:
+        if self.shared_axes is None and self.per_channel_default:
             channel = 1 if self.data_format == "channels_first" else rank - 1
             shared = {a for a in range(1, rank) if a != channel}
         else:
             shared = set()
-            for a in self.shared_axes:
+            for a in self.shared_axes or ():
                 if not (1 - rank <= a < rank) or a % rank == 0:
                     raise ValueError(
                         f"{who}: `shared_axes` entry {a} is not a non-batch axis "
@@ -191,3 +198,76 @@ class PReLU(keras.layers.Layer):
             "shared_axes": self.shared_axes,
             "data_format": self.data_format,
         }
+
+
+@_saving.register
+class PReLU(ChannelPReLU):
+    """Parametric ReLU with Keras's defaults: a drop-in for `keras.layers.PReLU`.
+
+    The same arguments, defaults and weights as `keras.layers.PReLU` (one
+    slope per element, initialised to 0, i.e. ReLU; `shared_axes` shares
+    it), computed by the fused `keras_acts.leaky_relu` kernel, which keeps
+    only the input for the backward pass. `ChannelPReLU` has the paper's
+    defaults (one slope per channel, 0.25).
+
+    Formula: ``f(x) = x if x >= 0 else a * x`` (a: the slope of x's element)
+
+    Args:
+        alpha_initializer: initializer for the slopes, default ``"zeros"``.
+        alpha_regularizer: regularizer for the slopes, default None.
+        alpha_constraint: constraint for the slopes, default None.
+        shared_axes: None (default: one slope per element) or a list of axes
+            (1-based, the batch axis excluded) along which one slope is
+            shared, e.g. ``[1, 2]`` on (batch, H, W, C) for one per channel.
+        **kwargs: Standard layer arguments (`name`, `dtype`, ...).
+
+    Call arguments:
+        inputs: A float tensor of rank >= 2 whose non-shared axes have a known
+            size.
+
+    Returns:
+        A tensor of the same shape and dtype as `inputs`.
+
+    Example:
+
+    >>> import keras
+    >>> from keras_acts.layers import PReLU
+    >>> model = keras.Sequential([keras.Input((8, 8, 3)),
+    ...                           keras.layers.Conv2D(16, 3),
+    ...                           PReLU(shared_axes=[1, 2])])
+
+    Reference:
+        [He et al. 2015, Delving Deep into Rectifiers: Surpassing Human-Level
+        Performance on ImageNet Classification](https://arxiv.org/abs/1502.01852)
+    """
+
+    per_channel_default = False  # shared_axes=None: one slope per element.
+
+    def __init__(
+        self,
+        alpha_initializer="zeros",
+        alpha_regularizer=None,
+        alpha_constraint=None,
+        shared_axes=None,
+        **kwargs,
+    ):
+        super().__init__(
+            alpha_initializer=alpha_initializer,
+            alpha_regularizer=alpha_regularizer,
+            alpha_constraint=alpha_constraint,
+            shared_axes=shared_axes,
+            **kwargs,
+        )
+
+    def get_config(self):
+        config = super().get_config()
+        del config["data_format"]
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        if "data_format" in config:
+            # Saved before keras_acts' PReLU took Keras's defaults: that layer
+            # is ChannelPReLU now (shared_axes=None meant one per channel).
+            return ChannelPReLU.from_config(config)
+        return super().from_config(config)
