@@ -459,6 +459,49 @@ def test_maxout_groups_are_contiguous():
     np.testing.assert_array_equal(y, [[5.0, 9.0]])
 
 
+@pytest.mark.parametrize("axis", [-1, 1])
+def test_maxout_with_an_unknown_channel_size(axis):
+    # As TF Addons' Maxout allowed: the groups are formed when the layer runs.
+    shape = (4, 2, None) if axis == -1 else (None, 3, 2)
+    inputs = keras.Input(shape)
+    outputs = L.Maxout(2, axis=axis)(inputs)
+    assert outputs.shape[axis] == 2
+    model = keras.Model(inputs, outputs)
+    for channels in (2, 6):
+        x_shape = (3, 4, 2, channels) if axis == -1 else (3, channels, 3, 2)
+        x = _inputs(x_shape)
+        y = keras.ops.convert_to_numpy(model(x))
+        np.testing.assert_array_equal(y, refs.maxout(x, 2, axis=axis))
+
+
+def test_maxout_unknown_channels_in_a_graph():
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("a TensorFlow graph with an unknown channel size")
+    import tensorflow as tf
+
+    layer = L.Maxout(3)
+    fn = tf.function(layer, input_signature=[tf.TensorSpec((None, None))])
+    x = _inputs((2, 12))
+    np.testing.assert_array_equal(fn(x).numpy(), refs.maxout(x, 3))
+    with pytest.raises(tf.errors.InvalidArgumentError):
+        fn(_inputs((2, 10)))  # 10 channels do not split into 3 groups.
+
+
+def test_selu_dense_noise_shape():
+    layer = L.SELUDense(8, dropout_rate=0.5, noise_shape=[None, 1, 8], seed=SEED)
+    config = layer.get_config()
+    assert config["noise_shape"] == [None, 1, 8]
+    clone = L.SELUDense.from_config(config)
+    assert clone.dropout.noise_shape == [None, 1, 8]
+    y = keras.ops.convert_to_numpy(layer(_inputs((2, 5, 3)), training=True))
+    # One dropout mask shared along axis 1: the dropped units are the same
+    # in every row (AlphaDropout sets them to the same value).
+    dropped = np.isclose(y, y.min())
+    assert dropped.any() and (dropped == dropped[:, :1, :]).all()
+    with pytest.raises(ValueError, match="`noise_shape`"):
+        L.SELUDense(8, dropout_rate=0.5, noise_shape=[0, 1])
+
+
 # --- Constraints and learnable parameters ------------------------------------------
 
 

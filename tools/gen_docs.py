@@ -219,7 +219,7 @@ def layer_curve(name, cls):
         if given is not None and given.default is not inspect.Parameter.empty:
             params[p.name] = given.default
     what = "at its default parameters"
-    if name == "PReLU":
+    if name in ("PReLU", "ChannelPReLU"):
         layer = cls()
         layer.build((None, 1))
         slope = float(keras.ops.convert_to_numpy(layer.alpha).ravel()[0])
@@ -238,7 +238,7 @@ def layer_curve(name, cls):
         )
     )
     trainable = getattr(cls, "__mro__", ())
-    if any(c.__name__ == "LearnableActivation" for c in trainable) or name == "PReLU":
+    if any(c.__name__ in ("LearnableActivation", "ChannelPReLU") for c in trainable):
         prefix += " Its parameters are trained; these are their initial values."
     return spec, params, prefix + " Left: f(x); right: the analytic f'(x).*\n"
 
@@ -315,9 +315,7 @@ def catalog_page():
 
 def _is_trainable(short):
     cls = layer_classes()[short]
-    return short == "PReLU" or any(
-        c.__name__ == "LearnableActivation" for c in cls.__mro__
-    )
+    return any(c.__name__ in ("LearnableActivation", "ChannelPReLU") for c in cls.__mro__)
 
 
 def activation_page(spec, caption):
@@ -419,7 +417,7 @@ def api_page():
         "see [layers](layers/index.md).\n",
         "## Registry\n",
     ]
-    for name in ("get", "names", "info", "use_keras_builtins"):
+    for name in ("get", "names", "info", "taken_over", "use_keras_builtins"):
         parts.append(f"::: keras_acts.{name}\n")
     parts.append("## Self-normalising networks\n")
     parts.append("::: keras_acts.check_self_normalizing\n")
@@ -448,6 +446,36 @@ def infinity_limits(spec):
     y = keras.ops.convert_to_numpy(spec.public(x))
     return tuple(
         "no limit (NaN)" if np.isnan(v) else _cli._format_number(float(v)) for v in y
+    )
+
+
+def keras_names_section():
+    """What `import keras_acts` changes for Keras's own names, per backend."""
+    from keras_acts import _names
+
+    rows = [
+        f"| {backend} | "
+        + (", ".join(f"`{n}`" for n in names) if names else "none")
+        + " |"
+        for backend, names in _names.TAKEN_OVER.items()
+    ]
+    return (
+        "## Keras's own names\n\n"
+        "`import keras_acts` leaves what plain Keras code computes unchanged "
+        "(the CI runs Keras's own shipped tests with keras_acts imported). "
+        "A Keras name resolves to keras_acts' fused kernel only where it "
+        "measured clearly faster than Keras's function on that backend "
+        "(forward+backward at most 0.85x in one mode, not slower in the "
+        "others; [benchmarks](benchmarks.md#keras-names)), through a drop-in "
+        "with Keras's signature, defaults and values that saves as Keras's "
+        "name. `keras_acts.taken_over()` lists them; "
+        "`keras_acts.use_keras_builtins(True)` gives them back. Every other "
+        "Keras name is Keras's own object: `relu`, `tanh`, `sigmoid`, "
+        "`softmax` (whose outputs Keras's cross-entropy and cuDNN checks "
+        "recognise) and the rest.\n\n"
+        "| backend | Keras names keras_acts takes over |\n|---|---|\n"
+        + "\n".join(rows)
+        + "\n\n## Every activation\n\n"
     )
 
 
@@ -499,6 +527,7 @@ def guarantees_page():
         "* **bad arguments** (out of range, wrong type, unknown name) raise "
         "ValueError when the function is called or the layer constructed, "
         "naming the argument, the value and what is allowed.\n\n"
+        + keras_names_section()
         + "\n".join(rows)
         + "\n\n`softmax` works along an axis: a row containing NaN is NaN; "
         "+-inf entries give the limit (the +inf entries of a row share its "

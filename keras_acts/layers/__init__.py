@@ -23,10 +23,11 @@ from keras_acts._rational import HP1 as HP1
 from keras_acts._rational import HP2 as HP2
 from keras_acts._rational import PAU as PAU
 from keras_acts._rational import OrthogonalPade as OrthogonalPade
-from keras_acts.layers._activation import learnable_layer, static_layer
+from keras_acts.layers._activation import learnable_layer as _learnable_layer
+from keras_acts.layers._activation import static_layer as _static_layer
 from keras_acts.layers._dense import SELUDense as SELUDense
 from keras_acts.layers._dense import SirenDense as SirenDense
-from keras_acts.layers._keras_dropins import DROP_INS
+from keras_acts.layers._keras_dropins import DROP_INS as _DROP_INS
 from keras_acts.layers._maxout import Maxout as Maxout
 from keras_acts.layers._prelu import ChannelPReLU as ChannelPReLU
 from keras_acts.layers._prelu import PReLU as PReLU
@@ -55,12 +56,12 @@ _LEARNABLE = {
 def _generate():
     classes = {}
     for spec in _spec.registry().values():
-        if spec.name in DROP_INS:
-            cls = DROP_INS[spec.name]
+        if spec.name in _DROP_INS:
+            cls = _DROP_INS[spec.name]
         elif spec.name in _LEARNABLE:
-            cls = learnable_layer(spec, **_LEARNABLE[spec.name])
+            cls = _learnable_layer(spec, **_LEARNABLE[spec.name])
         else:
-            cls = static_layer(spec)
+            cls = _static_layer(spec)
         classes[cls.__name__] = cls
     return classes
 

@@ -169,6 +169,9 @@ class SELUDense(keras.layers.Dense):
         kernel_constraint: as in `keras.layers.Dense`.
         bias_constraint: as in `keras.layers.Dense`.
         seed: int or None, default None. Seed of the dropout noise.
+        noise_shape: None (default) or a list with one size per axis of the
+            output (None for the output's own size, 1 to share the dropout
+            mask along that axis), passed to `keras.layers.AlphaDropout`.
         **kwargs: Standard layer arguments (`name`, `dtype`, ...).
 
     Call arguments:
@@ -206,6 +209,7 @@ class SELUDense(keras.layers.Dense):
         kernel_constraint=None,
         bias_constraint=None,
         seed=None,
+        noise_shape=None,
         **kwargs,
     ):
         who = owner(self)
@@ -242,9 +246,13 @@ class SELUDense(keras.layers.Dense):
         )
         self.dropout_rate = float(dropout_rate)
         self.seed = seed
+        self.noise_shape = _noise_shape(noise_shape, who)
         self.dropout = (
             keras.layers.AlphaDropout(
-                self.dropout_rate, seed=seed, dtype=self.dtype_policy
+                self.dropout_rate,
+                noise_shape=self.noise_shape,
+                seed=seed,
+                dtype=self.dtype_policy,
             )
             if self.dropout_rate > 0
             else None
@@ -259,5 +267,25 @@ class SELUDense(keras.layers.Dense):
     def get_config(self):
         config = super().get_config()
         config.pop("activation", None)
-        config.update(dropout_rate=self.dropout_rate, seed=self.seed)
+        config.update(
+            dropout_rate=self.dropout_rate, seed=self.seed, noise_shape=self.noise_shape
+        )
         return config
+
+
+def _noise_shape(value, who):
+    """AlphaDropout's `noise_shape`: None, or sizes (ints >= 1 or None)."""
+    if value is None:
+        return None
+    ok = isinstance(value, (tuple, list)) and all(
+        v is None
+        or (isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 1)
+        for v in value
+    )
+    if not ok:
+        raise ValueError(
+            f"{who}: argument `noise_shape` got {value!r}; expected None or a "
+            "list of sizes (integers >= 1, or None for the input's own size), "
+            "one per axis of the output, as in keras.layers.AlphaDropout."
+        )
+    return [None if v is None else int(v) for v in value]

@@ -31,8 +31,10 @@ class Maxout(keras.layers.Layer):
         **kwargs: Standard layer arguments (`name`, `dtype`, ...).
 
     Call arguments:
-        inputs: A tensor of rank >= 2 with a known size along `axis`; other
-            axes (the batch too) may be unknown.
+        inputs: A tensor of rank >= 2. Any axis may have an unknown size,
+            the channel axis too: its groups are then formed when the layer
+            runs (a size that `num_units` does not divide is an error there;
+            a known size is checked when the layer is built).
 
     Returns:
         The inputs with `axis` reduced from C to `num_units` channels.
@@ -74,10 +76,7 @@ class Maxout(keras.layers.Layer):
         axis = self.axis % rank
         channels = shape[axis]
         if channels is None:
-            raise ValueError(
-                f"{who}: the channel axis {self.axis} of the inputs (shape "
-                f"{tuple(shape)}) must have a known size."
-            )
+            return axis, None  # Grouped at call time, from the actual size.
         if channels % self.num_units:
             raise ValueError(
                 f"{who}: the number of channels ({channels}, axis {self.axis} of "
@@ -92,6 +91,10 @@ class Maxout(keras.layers.Layer):
     def call(self, inputs):
         axis, group = self._checked_axis(inputs.shape)
         dynamic = ops.shape(inputs)
+        if group is None:
+            # Known only when the graph runs: a size that num_units does not
+            # divide fails in the reshape below.
+            group = dynamic[axis] // self.num_units
         shape = [
             dynamic[i] if size is None else size for i, size in enumerate(inputs.shape)
         ]
