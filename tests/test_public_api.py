@@ -31,7 +31,9 @@ LAYERS = [
 
 
 def _public(module):
-    return sorted(n for n in vars(module) if not n.startswith("_") or n == "__version__")
+    return sorted(
+        n for n in vars(module) if not n.startswith("_") or n == "__version__"
+    )
 
 
 def test_keras_acts_public_names():

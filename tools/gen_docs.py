@@ -315,7 +315,9 @@ def catalog_page():
 
 def _is_trainable(short):
     cls = layer_classes()[short]
-    return any(c.__name__ in ("LearnableActivation", "ChannelPReLU") for c in cls.__mro__)
+    return any(
+        c.__name__ in ("LearnableActivation", "ChannelPReLU") for c in cls.__mro__
+    )
 
 
 def activation_page(spec, caption):
@@ -498,8 +500,7 @@ def guarantees_page():
             f"| {low} | {high} |"
         )
     return (
-        GENERATED_NOTE
-        + "# Guarantees\n\n"
+        GENERATED_NOTE + "# Guarantees\n\n"
         "What every activation promises, at its default parameters, and what "
         "the test suite checks for every name and every layer "
         "(`tests/test_properties.py`, property-based with `hypothesis`, "
