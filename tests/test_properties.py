@@ -155,27 +155,39 @@ def _rational_subject(cls):
     return Subject(cls.__name__, probe.spec, reference, lambda p: cls(dtype=p))
 
 
+def _layer_subject(name, cls):
+    """The layer of `name`, against the reference at the layer's own defaults.
+
+    (A drop-in for a Keras layer keeps Keras's defaults: LeakyReLU's slope
+    is 0.3 where the function's is 0.2.)
+    """
+    probe = cls()
+    params = {p.name: getattr(probe, p.name) for p in REGISTRY[name].params}
+    return Subject(
+        f"layers.{cls.__name__}",
+        REGISTRY[name],
+        functools.partial(REFERENCES[name], **params),
+        functools.partial(lambda p, cls: cls(dtype=p), cls=cls),
+    )
+
+
 def _subjects():
     functions = [Subject(n, REGISTRY[n], REFERENCES[n]) for n in ELEMENTWISE]
-    layers = [
+    layers = [_layer_subject(n, getattr(L, class_name(n))) for n in ELEMENTWISE]
+    layers += [
         Subject(
-            f"layers.{class_name(n)}",
-            REGISTRY[n],
-            REFERENCES[n],
-            functools.partial(
-                lambda p, cls: cls(dtype=p), cls=getattr(L, class_name(n))
-            ),
-        )
-        for n in ELEMENTWISE
-    ]
-    layers.append(
+            "layers.ChannelPReLU",
+            L.ChannelPReLU.spec,
+            lambda x: lrefs.prelu(x, 0.25),  # The documented initial slope.
+            lambda p: L.ChannelPReLU(dtype=p),
+        ),
         Subject(
             "layers.PReLU",
             L.PReLU.spec,
-            lambda x: lrefs.prelu(x, 0.25),  # The documented initial slope.
+            lambda x: lrefs.prelu(x, 0.0),  # Keras's initial slope.
             lambda p: L.PReLU(dtype=p),
-        )
-    )
+        ),
+    ]
     layers += [_rational_subject(c) for c in (L.PAU, L.OrthogonalPade, L.HP1, L.HP2)]
     return functions + layers
 

@@ -5,10 +5,12 @@ take every argument Keras's does, with Keras's defaults (LeakyReLU's slope is
 0.3, while the function's is 0.2), are built at construction as Keras's
 stateless layers are, and compute what Keras's compute. Each carries the spec
 of its activation for the docs, the CLI and the test harness. keras_acts'
-kernel runs only where it is the same computation and pays: ELU (the fused
-kernel, measured faster than Keras's `elu`) and Softmax without a mask along
-one axis (Keras's softmax kernel, with keras_acts' limits at +-inf, and the
-output still carries the logits that Keras's cross-entropy reads).
+kernel runs only where it computes the same values: ELU (the fused kernel,
+measured faster than Keras's `elu`), LeakyReLU (the same values in float32;
+exact in float64, where Keras's op rounds the slope to float32) and Softmax
+without a mask along one axis (Keras's softmax kernel, with keras_acts'
+limits at +-inf; the output still carries the logits that Keras's
+cross-entropy reads).
 """
 
 import inspect
@@ -94,6 +96,14 @@ class _DropIn:
                     raise self._with_keras_message(error, param.name, kwargs) from None
         super().__init__(**kwargs)
 
+    def call(self, inputs, *args, **kwargs):
+        # keras_acts' promise for every layer: integer and bool inputs are
+        # computed as floatx() (Keras's ReLU would return ints, or fail).
+        dtype = keras.backend.standardize_dtype(inputs.dtype)
+        if not keras.backend.is_float_dtype(dtype):
+            inputs = keras.ops.cast(inputs, keras.config.floatx())
+        return super().call(inputs, *args, **kwargs)
+
     @classmethod
     def _keras_layer(cls):
         return next(b for b in cls.__mro__ if b.__module__.startswith("keras."))
@@ -146,9 +156,14 @@ class LeakyReLU(_DropIn, keras.layers.LeakyReLU):
             "function `keras_acts.leaky_relu` defaults to 0.2). Keras's legacy "
             "`alpha` is accepted too.",
         ],
-        "Computed by Keras's own op (keras_acts' kernel is no faster).",
+        "Computed by keras_acts' kernel: Keras's values in float32 and below "
+        "(Keras's op rounds the slope to float32 even for float64 inputs).",
     )
     legacy_arguments = ("alpha",)
+
+    def call(self, inputs):
+        values = {"negative_slope": self.negative_slope}
+        return _kernels.apply(self.spec, inputs, values)
 
 
 @_saving.register
