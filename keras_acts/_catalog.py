@@ -51,6 +51,22 @@ def _is_float64(x):
     return keras.backend.standardize_dtype(x.dtype) == "float64"
 
 
+# The numeric primitives below (tanh, erf, log1p, softplus, sigmoid, sin,
+# cos, powers) are written for XLA, which fuses a formula into one kernel:
+# there plain arithmetic beats the library functions. PyTorch runs every op
+# eagerly as its own pass over memory, so there each of those steps costs a
+# pass (a 15-op rational tanh is 15 passes): on torch they call torch's own
+# kernels through keras.ops (`ops.tanh` is `torch.tanh`), as they do for
+# float64 everywhere. This is the one place the backends' numerics differ;
+# the formulas and derivatives call these and are shared.
+_TORCH = keras.backend.backend() == "torch"
+
+
+def _native(x):
+    """True where the primitives call the backend's own functions."""
+    return _TORCH or _is_float64(x)
+
+
 def _reduce_by_pi(x):
     """`(r, (-1)^k)` with x = k pi + r and |r| <= pi/2 (float32)."""
     k = ops.round(x * (1.0 / math.pi))
@@ -71,7 +87,7 @@ def _horner(terms, t):
 
 def _sin(x):
     """sin(x); float32 error below 2e-7 for |x| < 1e5 (vectorised, see above)."""
-    if _is_float64(x):
+    if _native(x):
         return _kernels.sin(x)
     r, sign = _reduce_by_pi(x)
     r2 = r * r
@@ -80,7 +96,7 @@ def _sin(x):
 
 def _cos(x):
     """cos(x); float32 error below 2e-7 for |x| < 1e5 (vectorised, see above)."""
-    if _is_float64(x):
+    if _native(x):
         return _kernels.cos(x)
     r, sign = _reduce_by_pi(x)
     r2 = r * r
@@ -95,7 +111,9 @@ _PHASE_CAP = 1e30
 
 def _phase(scale, x):
     """scale * x for sin and cos: finite wherever x is (+-inf stays +-inf)."""
-    u = scale * x
+    u = x if _is(scale, 1) else scale * x
+    if _TORCH and _kernels.within(x, scale, _PHASE_CAP):
+        return u  # Nothing to cap: skips three passes and a slow `where`.
     capped = _maximum(_minimum(u, _PHASE_CAP), -_PHASE_CAP)
     return ops.where(ops.isfinite(x), capped, u)
 
@@ -142,13 +160,19 @@ def _log1p_unit(u):
     polynomial, u q(u), is as accurate (relative error < 2e-7) and costs no
     division. float64 keeps log1p.
     """
-    if _is_float64(u):
+    if _native(u):
         return ops.log1p(u)
     return u * _horner(_LOG1P_COEFFICIENTS, u)
 
 
 def _softplus_and_gate(x):
-    """softplus(x) and e^{-|x|}, from which `_sigmoid_from_gate` gets sigmoid(x)."""
+    """softplus(x) and e^{-|x|}, from which `_sigmoid_from_gate` gets sigmoid(x).
+
+    On torch (float32 and below) torch's softplus, and no gate (None):
+    sigmoid is then torch's own as well.
+    """
+    if _TORCH and not _is_float64(x):
+        return ops.softplus(x), None
     # log(1 + e^x) without overflow: max(x, 0) + log1p(e^-|x|).
     u = ops.exp(-ops.abs(x))
     return ops.relu(x) + _log1p_unit(u), u
@@ -159,11 +183,12 @@ def _sigmoid_fraction(x, u=None):
 
     u = e^{-|x|} (computed unless given): for x >= 0, a = 1, b = 1 + u,
     c = u; below, a = u, c = 1. No cancellation in c, and no division:
-    callers divide once, at the end. float64 uses sigmoid itself (b = 1).
+    callers divide once, at the end. float64 and torch use sigmoid itself
+    (b = 1, a number: no pass over memory multiplies by it on torch).
     """
-    if _is_float64(x):
+    if _native(x):
         s = ops.sigmoid(x)
-        return s, ops.ones_like(s), 1.0 - s
+        return s, 1.0, 1.0 - s
     if u is None:
         u = ops.exp(-ops.abs(x))
     positive = x >= 0
@@ -172,6 +197,8 @@ def _sigmoid_fraction(x, u=None):
 
 def _sigmoid_from_gate(x, u):
     """sigmoid(x) from u = e^{-|x|}: one division, no second exponential."""
+    if _native(x):
+        return ops.sigmoid(x)
     a, b, _ = _sigmoid_fraction(x, u)
     return a / b
 
@@ -234,7 +261,7 @@ def _tanh_parts(x):
 
 def _tanh_rational(x):
     """tanh(x) in plain arithmetic for fused kernels; float64 keeps tanh."""
-    if _is_float64(x):
+    if _native(x):
         return _kernels.tanh(x)
     n, d = _tanh_parts(x)
     return n / d
@@ -246,12 +273,18 @@ def _tanh_fraction(x):
     For derivatives that need tanh and sech^2 together: they then divide
     once, at the end (a division whose result is read twice, as in
     1 - t * t, is written out to memory by XLA). s is exactly 0 where tanh
-    rounds to +-1. float64 keeps tanh (d = 1).
+    rounds to +-1. float64 and torch keep tanh; d is then None, an exact 1
+    (`_times`, `_divide`).
     """
+    if _TORCH:
+        t = _kernels.tanh(x)
+        # No `where` (slow on torch's CPU): (1 - t)(1 + t) is exactly 0
+        # where t rounds to +-1, and exact in 1 - t near there.
+        return t, None, (1.0 - t) * (1.0 + t)
     if _is_float64(x):
         t = _kernels.tanh(x)
         s = ops.where(ops.abs(x) < _TANH_SATURATION, 1.0 - t * t, 0.0)
-        return t, ops.ones_like(t), s
+        return t, None, s
     inside = ops.abs(x) < _TANH_CLIP
     n, d = _tanh_parts(x)
     # d^2 - n^2, factored: the difference is where precision is lost.
@@ -295,7 +328,7 @@ def _erf(x):
     float32 erf anyway, so training is unchanged and the exported inference
     graph converts with built-in ops only. float64 keeps the library erf.
     """
-    if _is_float64(x):
+    if _native(x):
         return ops.erf(x)
     n, d = _odd_rational(x, _ERF_CLIP, _ERF_SCALE, _ERF_P_T, _ERF_Q_T)
     return n / d
@@ -402,6 +435,8 @@ _MISH_LOW = 1e4
 
 
 def _tanh_softplus(x):
+    if _TORCH:
+        return _kernels.tanh(_softplus(x))
     e = ops.exp(_minimum(x, _EXP_CLAMP))
     n = e * (e + 2.0)
     return n / (n + 2.0)
@@ -796,6 +831,11 @@ def _normal_cdf(x):
     accurate tail (Mills' ratio continued fraction) measured 2.5x slower
     under XLA, so it is not used. float64's erf is accurate and used as is.
     """
+    if _TORCH:
+        # torch's erfc: accurate in the far tail, so no cut-off is needed.
+        import torch
+
+        return 0.5 * torch.special.erfc(x * -_SQRT_HALF)
     if keras.backend.standardize_dtype(x.dtype) == "float64":
         # erf(+-10) is +-1 in float64; clipping also keeps TensorFlow's
         # float64 erf, which gives NaN for huge arguments, away from them.
@@ -968,7 +1008,7 @@ def lisht(x):
 def _(x):
     # t + x sech^2 = (n d + x s) / d^2.
     n, d, s = _tanh_fraction(x)
-    return (n * d + x * s) / (d * d)
+    return _divide(_times(n, d) + x * s, _times(d, d))
 
 
 @activation(
@@ -1122,7 +1162,7 @@ _TINY = 1e-30
 
 def _tanhsoft_gate(x, alpha, beta, gamma):
     """u = alpha x + beta e^{gamma x} (terms with a static 0 dropped), e^{gamma x}."""
-    e = ops.exp(_minimum(gamma * x, _GATE_EXP_CLAMP))
+    e = ops.exp(_minimum(x if _is(gamma, 1) else gamma * x, _GATE_EXP_CLAMP))
     u = None
     if not _is(alpha, 0):
         u = alpha * x
@@ -1133,7 +1173,17 @@ def _tanhsoft_gate(x, alpha, beta, gamma):
 
 def _log_delta_plus_exp(x, delta):
     """ln(delta + e^x), stably; exactly x for delta = 0."""
+    if _TORCH and not _is(delta, 0) and not _is_float64(x):
+        return _torch_log_delta_plus_exp(x, delta)
     return _log_delta_plus_exp_parts(x, delta)[0]
+
+
+def _torch_log_delta_plus_exp(x, delta):
+    """ln(delta + e^x) with torch's softplus / logaddexp (ln 0 = -inf -> x)."""
+    if _is(delta, 1):
+        return _softplus(x)
+    log_delta = math.log(delta) if _is_number(delta) else ops.log(delta)
+    return ops.logaddexp(x, log_delta)
 
 
 def _log_delta_plus_exp_parts(x, delta):
@@ -1145,6 +1195,12 @@ def _log_delta_plus_exp_parts(x, delta):
     """
     if _is(delta, 0):
         return x, None, None
+    if _TORCH and not _is_float64(x):
+        # L' = sigmoid(x - ln delta), torch's own.
+        if _is(delta, 1):
+            return _softplus(x), ops.sigmoid(x), None
+        log_delta = math.log(delta) if _is_number(delta) else ops.log(delta)
+        return _torch_log_delta_plus_exp(x, delta), ops.sigmoid(x - log_delta), None
     # logaddexp(x, ln delta); a tensor delta of 0 gives ln 0 = -inf -> x.
     log_delta = math.log(delta) if _is_number(delta) else ops.log(delta)
     shifted = x - log_delta
@@ -1229,11 +1285,11 @@ def _(x, alpha=0.0, beta=0.6, gamma=1.0, delta=0.0):
     if not _is(beta, 0):
         du = (beta * gamma) * e if du is None else du + (beta * gamma) * e
     log_term, dlog_num, dlog_den = _log_delta_plus_exp_parts(x, delta)
-    outer = _times(n * d, dlog_num)
+    outer = _times(_times(n, d), dlog_num)
     if du is not None:
         # (s u') L: s is exactly 0 where tanh(u) has saturated.
         outer = outer + _times((s * du) * log_term, dlog_den)
-    return outer / _times(d * d, dlog_den)
+    return _divide(outer, _times(_times(d, d), dlog_den))
 
 
 @tanhsoft.param_derivatives
@@ -1270,7 +1326,7 @@ def _positive_power(base, exponent):
     (where exp(ln base) would round up to inf): XLA's power op measured 6x
     the time of an exp on CPU. float64 keeps the power op.
     """
-    if _is_float64(base):
+    if _native(base):
         return base**exponent
     return ops.exp(_minimum(exponent * ops.log(base), _LOG_FLOAT32_MAX))
 
@@ -1382,6 +1438,11 @@ def _times(a, b):
     if b is None:
         return a
     return a * b
+
+
+def _divide(a, b):
+    """a / b where None stands for an exact 1 (no pass over memory on torch)."""
+    return a if b is None else a / b
 
 
 @activation(

@@ -35,6 +35,7 @@ def test_chunked_sums_match_numpy(x_shape, shapes, chunk, count, monkeypatch):
     # before it, and rows wider than a chunk.
     if chunk is not None:
         monkeypatch.setattr(_kernels, "_CHUNK", chunk)
+        monkeypatch.setattr(_kernels, "_TORCH_CHUNK", chunk)  # Torch's own size.
     rng = np.random.default_rng(SEED)
     x = rng.normal(size=x_shape)
     g = rng.normal(size=x_shape)
