@@ -393,14 +393,15 @@ def swish(x, beta=1.0):
     Keras's `silu`/`swish` are this function with beta 1. The output lower
     bound given is the one for beta 1; for other betas it is that value / beta.
     """
-    return x * _sigmoid(beta * x)
+    return x * _sigmoid(x if _is(beta, 1) else beta * x)
 
 
 @swish.derivative
 def _(x, beta=1.0):
-    s = _sigmoid(beta * x)
+    s = _sigmoid(x if _is(beta, 1) else beta * x)
     # x (s (1 - s)) first: s (1 - s) is exactly 0 where beta * x overflows.
-    return s + beta * (x * (s * (1.0 - s)))
+    slope = x * (s * (1.0 - s))
+    return s + (slope if _is(beta, 1) else beta * slope)
 
 
 @swish.param_derivatives
@@ -935,7 +936,8 @@ def sine(x, w0=1.0):
 
 @sine.derivative
 def _(x, w0=1.0):
-    return w0 * _cos(_phase(w0, x))
+    cos = _cos(_phase(w0, x))
+    return cos if _is(w0, 1) else w0 * cos  # No pass for w0 = 1 on torch.
 
 
 @sine.param_derivatives
@@ -969,7 +971,7 @@ def snake(x, alpha=1.0):
     Its derivative 1 + sin(2 alpha x) is never negative, so it is monotonic.
     """
     s = _sin(_phase(alpha, x))
-    return x + s * s / alpha
+    return x + (s * s if _is(alpha, 1) else s * s / alpha)
 
 
 @snake.derivative
@@ -1283,7 +1285,10 @@ def _(x, alpha=0.0, beta=0.6, gamma=1.0, delta=0.0):
     if not _is(alpha, 0):
         du = alpha
     if not _is(beta, 0):
-        du = (beta * gamma) * e if du is None else du + (beta * gamma) * e
+        if du is None and _is(gamma, 1):
+            du = u  # beta e, the same product.
+        else:
+            du = (beta * gamma) * e if du is None else du + (beta * gamma) * e
     log_term, dlog_num, dlog_den = _log_delta_plus_exp_parts(x, delta)
     outer = _times(_times(n, d), dlog_num)
     if du is not None:
@@ -1331,14 +1336,36 @@ def _positive_power(base, exponent):
     return ops.exp(_minimum(exponent * ops.log(base), _LOG_FLOAT32_MAX))
 
 
+class _Lazy(dict):
+    """A dict whose entries set by `later` are computed on first read.
+
+    For intermediates the forward does not use: XLA drops them from a
+    compiled kernel, but PyTorch runs every op eagerly, so the forward would
+    pay for the derivative's terms.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self._thunks = {}
+
+    def later(self, key, compute):
+        self._thunks[key] = compute
+
+    def __missing__(self, key):
+        value = self._thunks.pop(key)()  # KeyError if never set.
+        self[key] = value
+        return value
+
+
 def _eis_parts(x, alpha, beta, gamma, delta, theta):
     """Intermediates of EIS shared by the forward and both derivatives.
 
     f = r * Sa * v with r = x / P, P = sqrt(beta + gamma x^2), Sa =
     softplus(x)^alpha and v = P / (P + delta e^{-theta x}); None stands for
-    the exact 1 (v) or 0 (w = 1 - v) that static parameters give.
+    the exact 1 (v) or 0 (w = 1 - v) that static parameters give. Terms
+    only derivatives use are computed when first read.
     """
-    p = {}
+    p = _Lazy()
     # r = x / P is within +-1/sqrt(gamma) for a static gamma > 0; otherwise
     # (gamma 0, or a tensor that may be 0) it grows like x / sqrt(beta) and
     # can overflow where f does not (beta < 1, or an exponential factor that
@@ -1354,7 +1381,8 @@ def _eis_parts(x, alpha, beta, gamma, delta, theta):
         p["gx"] = None  # gamma x / P^2, exactly 0.
     else:
         xc = ops.clip(x, -_EIS_CLIP, _EIS_CLIP)
-        q = beta + gamma * (xc * xc)
+        square = xc * xc
+        q = beta + (square if _is(gamma, 1) else gamma * square)
         # 1 / sqrt: XLA's rsqrt measured 5x slower on CPU.
         rs = 1.0 / ops.sqrt(q)
         p["rs"] = rs
@@ -1362,10 +1390,10 @@ def _eis_parts(x, alpha, beta, gamma, delta, theta):
         xs = xc if _is_number(gamma) else ops.where(gamma > 0, xc, x)
         p["xs"] = xs
         p["r"] = xs * rs
-        p["P"] = q * rs
-        p["dr"] = beta * (rs * rs * rs)
+        p.later("P", lambda: q * rs)
+        p.later("dr", lambda: _times(None if _is(beta, 1) else beta, rs * rs * rs))
         # gamma x first: exactly 0 for gamma = 0 whatever x / P^2 is.
-        p["gx"] = (gamma * xs) * (rs * rs)
+        p.later("gx", lambda: (gamma * xs) * (rs * rs))
     # Sa = softplus(x)^alpha is kept as two factors multiplied in one at a
     # time: for alpha > 1, lo = sp^(alpha - 1) and hi = sp (sp^alpha alone
     # overflows for large x where f and f' need not); otherwise lo = sp^alpha
@@ -1375,25 +1403,32 @@ def _eis_parts(x, alpha, beta, gamma, delta, theta):
         p["lo"], p["hi"], p["dSa"] = None, None, None
     else:
         sp, u = _softplus_and_gate(x)
-        sig = _sigmoid_from_gate(x, u)
         if _is(alpha, 1):
-            p["lo"], p["hi"], p["dSa"] = None, sp, sig
+            p["lo"], p["hi"] = None, sp
+            p.later("dSa", lambda: _sigmoid_from_gate(x, u))
         else:
             tail = x < _EIS_LOG_TAIL
             if _is_number(alpha):
                 split = alpha > 1
                 exponent = alpha - 1.0 if split else alpha
                 hi = ops.where(tail, 1.0, sp) if split else None
-                ratio = sig if split else sig / sp  # Sa' / (alpha lo)
             else:
                 split = alpha > 1.0  # Parameter-shaped.
                 exponent = alpha - ops.cast(split, alpha.dtype)
                 hi = ops.where(ops.logical_and(split, ~tail), sp, 1.0)
-                ratio = ops.where(split, sig, sig / sp)
             lo = ops.where(tail, ops.exp(alpha * x), _positive_power(sp, exponent))
             p["lo"], p["hi"] = lo, hi
-            # Sa' = alpha sp^(alpha - 1) sigmoid(x) (alpha e^{alpha x} below).
-            p["dSa"] = alpha * (lo * ops.where(tail, 1.0, ratio))
+
+            def d_sa():
+                # Sa' = alpha sp^(alpha - 1) sigmoid(x) (alpha e^{alpha x} below).
+                sig = _sigmoid_from_gate(x, u)
+                if _is_number(alpha):
+                    ratio = sig if split else sig / sp  # Sa' / (alpha lo)
+                else:
+                    ratio = ops.where(split, sig, sig / sp)
+                return alpha * (lo * ops.where(tail, 1.0, ratio))
+
+            p.later("dSa", d_sa)
     if _is(delta, 0):
         p["v"], p["w"] = None, None
         p["rv"] = p["r"]
@@ -1406,7 +1441,8 @@ def _eis_parts(x, alpha, beta, gamma, delta, theta):
             q_term = ops.exp(ops.log(delta) - theta * x)  # delta = 0 -> 0.
         denominator = p["P"] + q_term
         v = p["P"] / denominator
-        p["v"], p["w"] = v, 1.0 - v
+        p["v"] = v
+        p.later("w", lambda: 1.0 - v)
         # r v: bounded r times v, or else x / (P + delta e^{-theta x}), which
         # is finite where f is even if r = x / P is not.
         if p["bounded"]:
