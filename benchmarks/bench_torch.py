@@ -127,10 +127,16 @@ ACTIVATION_ROWS = (
     "star_relu",
     "lisht",
 )
-KERAS_ROWS = ("mish", "gelu", "swish", "hard_swish", "selu", "elu", "softplus")
+
+
+def keras_rows():
+    """Every catalog name that is also a Keras name (its spec's keras_name)."""
+    import keras_acts
+
+    return tuple(n for n in keras_acts.names() if keras_acts.info(n).keras_name)
+
+
 LAYER_ROWS = ("Swish", "Snake", "TanhSoft", "EIS", "StarReLU", "PAU", "HP1", "HP2")
-# keras_acts name -> Keras's function (its keras_name in the catalog).
-KERAS_NAME = {"swish": "silu", "hard_swish": "hard_silu"}
 
 
 # --- Timing -----------------------------------------------------------------------
@@ -428,7 +434,7 @@ def main(argv=None):
 
         if keras.backend.backend() != "torch":
             raise SystemExit("run with KERAS_BACKEND=torch (or unset)")
-        rows = args.rows or (*ACTIVATION_ROWS, *LAYER_ROWS, *KERAS_ROWS)
+        rows = args.rows or (*ACTIVATION_ROWS, *LAYER_ROWS, *keras_rows())
         prepare_memory_layers(rows, args.size, args.channels)
         print(f"\nforward+backward, {args.size} float32 values "
               f"({args.size // args.channels}x{args.channels}), eager, "
