@@ -145,29 +145,15 @@ def _scaled_terms(x, basis, degree, n, with_derivative):
     i <= n (the denominator's). h, hd, eK and en are all bounded, so nothing
     overflows before the final multiplication by `growth` = |x|^(K - n),
     which grows as the true function does (None when K == n).
-
-    On PyTorch, when every |x| is small enough that no power up to K can
-    overflow (checked with one read of x), the terms are not scaled: w = 1
-    for every x, as a number, so no pass multiplies by it (torch runs each
-    op as its own pass over memory).
     """
-    if _kernels.within(x, 1.0, _unscaled_bound(x, degree)):
-        w = w2 = sign_w = 1.0
-        z = safe_x = x
-        growth_base = None
-    else:
-        big = ops.abs(x) > 1.0
-        safe_x = ops.where(big, x, ops.ones_like(x))
-        w = ops.where(big, 1.0 / safe_x, ops.ones_like(x))
-        # z = x w, selected rather than multiplied: 1/x flushes to 0 near the
-        # float32 limit.
-        z = ops.where(big, ops.ones_like(x), x)
-        w2 = w * w
-        # sign(w) from x, not from w: 1/x flushes to 0 near the float limits
-        # (and is 0 at +-inf), where sign(w) would drop the leading term.
-        sign_w = ops.where(safe_x < 0, -ops.ones_like(x), ops.ones_like(x))
-        growth_base = ops.abs(safe_x)
-    h = [ops.ones_like(x) if growth_base is not None else 1.0]
+    big = ops.abs(x) > 1.0
+    safe_x = ops.where(big, x, ops.ones_like(x))
+    w = ops.where(big, 1.0 / safe_x, ops.ones_like(x))
+    # z = x w, selected rather than multiplied: 1/x flushes to 0 near the
+    # float32 limit.
+    z = ops.where(big, ops.ones_like(x), x)
+    w2 = w * w
+    h = [ops.ones_like(x)]
     hd = [ops.zeros_like(x)]
     h_prev = hd_prev = None
     for i in range(degree):
@@ -175,7 +161,7 @@ def _scaled_terms(x, basis, degree, n, with_derivative):
         factor = z if a_i == 1.0 else a_i * z
         if b_i:
             factor = factor + b_i * w
-        h_next = factor if i == 0 else factor * h[-1]  # h_0 = 1.
+        h_next = factor * h[-1]
         if c_i and h_prev is not None:
             h_next = h_next - (c_i * w2) * h_prev
         if with_derivative:
@@ -188,12 +174,13 @@ def _scaled_terms(x, basis, degree, n, with_derivative):
             hd.append(hd_next)
         h_prev = h[-1]
         h.append(h_next)
-
     # e_i = sign(w)^i |w|^(scale - i): e_scale = sign(w)^scale and
     # e_{i-1} = e_i w, down to e_{-1}.
+    # sign(w) from x, not from w: 1/x flushes to 0 near the float limits
+    # (and is 0 at +-inf), where sign(w) would drop the leading term.
+    sign_w = ops.where(safe_x < 0, -ops.ones_like(x), ops.ones_like(x))
+
     def weights(scale):
-        if growth_base is None:
-            return dict.fromkeys(range(-1, scale + 1), 1.0)
         e = {scale: sign_w if scale % 2 else ops.ones_like(x)}
         for i in range(scale - 1, -2, -1):
             e[i] = e[i + 1] * w
@@ -202,26 +189,11 @@ def _scaled_terms(x, basis, degree, n, with_derivative):
     e_num = weights(degree)
     e_den = e_num if degree == n else weights(n)
     growth = None
-    if degree > n and growth_base is not None:
-        growth = growth_base
+    if degree > n:
+        growth = ops.abs(safe_x)
         for _ in range(degree - n - 1):
-            growth = growth * growth_base
+            growth = growth * ops.abs(safe_x)
     return h, hd, e_num, e_den, growth
-
-
-def _unscaled_bound(x, degree):
-    """|x| below which x^degree (times a coefficient up to ~1e8) is finite."""
-    largest = 1e30 if keras.backend.standardize_dtype(x.dtype) != "float64" else 1e300
-    return largest ** (1.0 / max(degree, 1))
-
-
-def _mul(a, b):
-    """a * b, skipping an exact 1 given as a number (no pass on torch)."""
-    if isinstance(b, float) and b == 1.0:
-        return a
-    if isinstance(a, float) and a == 1.0:
-        return b
-    return a * b
 
 
 def _rational_parts(x, coeffs, m, n, version, basis, with_derivative=False):
@@ -233,8 +205,8 @@ def _rational_parts(x, coeffs, m, n, version, basis, with_derivative=False):
     num = [coeffs[f"a{i}"] for i in range(m + 1)]
     den = [coeffs[f"b{j}"] for j in range(1, n + 1)]
     h, hd, e_num, e_den, growth = _scaled_terms(x, basis, max(m, n), n, with_derivative)
-    num_terms = [_mul(h[i], e_num[i]) for i in range(m + 1)]  # f_i |w|^K
-    den_terms = [_mul(h[j], e_den[j]) for j in range(n + 1)]  # f_j |w|^n
+    num_terms = [h[i] * e_num[i] for i in range(m + 1)]  # f_i |w|^K
+    den_terms = [h[j] * e_den[j] for j in range(n + 1)]  # f_j |w|^n
     numerator = num[0] * num_terms[0]
     for i in range(1, m + 1):
         numerator = numerator + num[i] * num_terms[i]
@@ -271,21 +243,19 @@ def _make_functions(m, n, version, basis):
         inv_d = 1.0 / p["D"]
         ratio = p["N"] * inv_d
         hd, e_num, e_den, terms = p["hd"], p["e_num"], p["e_den"], p["den_terms"]
-        num = p["num"]
-        dnum = _mul(num[1] * hd[1], e_num[0]) if m >= 1 else ops.zeros_like(x)
+        dnum = p["num"][1] * hd[1] * e_num[0] if m >= 1 else ops.zeros_like(x)
         for i in range(2, m + 1):
-            dnum = dnum + _mul(num[i] * hd[i], e_num[i - 1])
+            dnum = dnum + p["num"][i] * hd[i] * e_num[i - 1]
         if version == "A":
-            den = [ops.abs(b) for b in p["den"]]
-            dden = _mul(den[0] * ops.sign(terms[1]) * hd[1], e_den[0])
+            dden = ops.abs(p["den"][0]) * ops.sign(terms[1]) * hd[1] * e_den[0]
             for j in range(2, n + 1):
-                dden = dden + _mul(
-                    den[j - 1] * ops.sign(terms[j]) * hd[j], e_den[j - 1]
+                dden = dden + (
+                    ops.abs(p["den"][j - 1]) * ops.sign(terms[j]) * hd[j] * e_den[j - 1]
                 )
         else:
-            dden = _mul(p["den"][0] * hd[1], e_den[0])
+            dden = p["den"][0] * hd[1] * e_den[0]
             for j in range(2, n + 1):
-                dden = dden + _mul(p["den"][j - 1] * hd[j], e_den[j - 1])
+                dden = dden + p["den"][j - 1] * hd[j] * e_den[j - 1]
             dden = ops.sign(p["S"]) * dden
         return _grow((dnum - ratio * dden) * inv_d, p["growth"])
 
@@ -294,7 +264,7 @@ def _make_functions(m, n, version, basis):
         inv_d = 1.0 / p["D"]
         growth = p["growth"]
         grads = {
-            f"a{i}": _grow(_mul(p["num_terms"][i], inv_d), growth) for i in range(m + 1)
+            f"a{i}": _grow(p["num_terms"][i] * inv_d, growth) for i in range(m + 1)
         }
         minus_ratio_over_d = -(p["N"] * inv_d) * inv_d
         for j in range(1, n + 1):
