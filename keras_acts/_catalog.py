@@ -112,12 +112,10 @@ _PHASE_CAP = 1e30
 def _phase(scale, x):
     """scale * x for sin and cos: finite wherever x is (+-inf stays +-inf)."""
     u = x if _is(scale, 1) else scale * x
-    if _TORCH and (
-        # |scale| <= 1: u is finite wherever x is, and past 1e30 the phase is
-        # lost either way (torch's sin of any finite float is in [-1, 1]).
-        (_is_number(scale) and abs(scale) <= 1)
-        or _kernels.within(x, scale, _PHASE_CAP)
-    ):
+    # |scale| <= 1: u is finite wherever x is, and past 1e30 the phase is
+    # lost either way (torch's sin of any finite float is in [-1, 1]).
+    small = _is_number(scale) and abs(scale) <= 1
+    if _TORCH and (small or _kernels.within(x, scale, _PHASE_CAP)):
         return u  # Nothing to cap: skips three passes and a slow `where`.
     capped = _maximum(_minimum(u, _PHASE_CAP), -_PHASE_CAP)
     return ops.where(ops.isfinite(x), capped, u)
