@@ -51,6 +51,22 @@ def _is_float64(x):
     return keras.backend.standardize_dtype(x.dtype) == "float64"
 
 
+# The numeric primitives below (tanh, erf, log1p, softplus, sigmoid, sin,
+# cos, powers) are written for XLA, which fuses a formula into one kernel:
+# there plain arithmetic beats the library functions. PyTorch runs every op
+# eagerly as its own pass over memory, so there each of those steps costs a
+# pass (a 15-op rational tanh is 15 passes): on torch they call torch's own
+# kernels through keras.ops (`ops.tanh` is `torch.tanh`), as they do for
+# float64 everywhere. This is the one place the backends' numerics differ;
+# the formulas and derivatives call these and are shared.
+_TORCH = keras.backend.backend() == "torch"
+
+
+def _native(x):
+    """True where the primitives call the backend's own functions."""
+    return _TORCH or _is_float64(x)
+
+
 def _reduce_by_pi(x):
     """`(r, (-1)^k)` with x = k pi + r and |r| <= pi/2 (float32)."""
     k = ops.round(x * (1.0 / math.pi))
@@ -71,7 +87,7 @@ def _horner(terms, t):
 
 def _sin(x):
     """sin(x); float32 error below 2e-7 for |x| < 1e5 (vectorised, see above)."""
-    if _is_float64(x):
+    if _native(x):
         return _kernels.sin(x)
     r, sign = _reduce_by_pi(x)
     r2 = r * r
@@ -80,7 +96,7 @@ def _sin(x):
 
 def _cos(x):
     """cos(x); float32 error below 2e-7 for |x| < 1e5 (vectorised, see above)."""
-    if _is_float64(x):
+    if _native(x):
         return _kernels.cos(x)
     r, sign = _reduce_by_pi(x)
     r2 = r * r
@@ -95,7 +111,12 @@ _PHASE_CAP = 1e30
 
 def _phase(scale, x):
     """scale * x for sin and cos: finite wherever x is (+-inf stays +-inf)."""
-    u = scale * x
+    u = x if _is(scale, 1) else scale * x
+    # |scale| <= 1: u is finite wherever x is, and past 1e30 the phase is
+    # lost either way (torch's sin of any finite float is in [-1, 1]).
+    small = _is_number(scale) and abs(scale) <= 1
+    if _TORCH and (small or _kernels.within(x, scale, _PHASE_CAP)):
+        return u  # Nothing to cap: skips three passes and a slow `where`.
     capped = _maximum(_minimum(u, _PHASE_CAP), -_PHASE_CAP)
     return ops.where(ops.isfinite(x), capped, u)
 
@@ -142,13 +163,19 @@ def _log1p_unit(u):
     polynomial, u q(u), is as accurate (relative error < 2e-7) and costs no
     division. float64 keeps log1p.
     """
-    if _is_float64(u):
+    if _native(u):
         return ops.log1p(u)
     return u * _horner(_LOG1P_COEFFICIENTS, u)
 
 
 def _softplus_and_gate(x):
-    """softplus(x) and e^{-|x|}, from which `_sigmoid_from_gate` gets sigmoid(x)."""
+    """softplus(x) and e^{-|x|}, from which `_sigmoid_from_gate` gets sigmoid(x).
+
+    On torch (float32 and below) torch's softplus, and no gate (None):
+    sigmoid is then torch's own as well.
+    """
+    if _TORCH and not _is_float64(x):
+        return ops.softplus(x), None
     # log(1 + e^x) without overflow: max(x, 0) + log1p(e^-|x|).
     u = ops.exp(-ops.abs(x))
     return ops.relu(x) + _log1p_unit(u), u
@@ -159,11 +186,12 @@ def _sigmoid_fraction(x, u=None):
 
     u = e^{-|x|} (computed unless given): for x >= 0, a = 1, b = 1 + u,
     c = u; below, a = u, c = 1. No cancellation in c, and no division:
-    callers divide once, at the end. float64 uses sigmoid itself (b = 1).
+    callers divide once, at the end. float64 and torch use sigmoid itself
+    (b = 1, a number: no pass over memory multiplies by it on torch).
     """
-    if _is_float64(x):
+    if _native(x):
         s = ops.sigmoid(x)
-        return s, ops.ones_like(s), 1.0 - s
+        return s, 1.0, 1.0 - s
     if u is None:
         u = ops.exp(-ops.abs(x))
     positive = x >= 0
@@ -172,6 +200,8 @@ def _sigmoid_fraction(x, u=None):
 
 def _sigmoid_from_gate(x, u):
     """sigmoid(x) from u = e^{-|x|}: one division, no second exponential."""
+    if _native(x):
+        return ops.sigmoid(x)
     a, b, _ = _sigmoid_fraction(x, u)
     return a / b
 
@@ -234,7 +264,7 @@ def _tanh_parts(x):
 
 def _tanh_rational(x):
     """tanh(x) in plain arithmetic for fused kernels; float64 keeps tanh."""
-    if _is_float64(x):
+    if _native(x):
         return _kernels.tanh(x)
     n, d = _tanh_parts(x)
     return n / d
@@ -246,12 +276,18 @@ def _tanh_fraction(x):
     For derivatives that need tanh and sech^2 together: they then divide
     once, at the end (a division whose result is read twice, as in
     1 - t * t, is written out to memory by XLA). s is exactly 0 where tanh
-    rounds to +-1. float64 keeps tanh (d = 1).
+    rounds to +-1. float64 and torch keep tanh; d is then None, an exact 1
+    (`_times`, `_divide`).
     """
+    if _TORCH:
+        t = _kernels.tanh(x)
+        # No `where` (slow on torch's CPU): (1 - t)(1 + t) is exactly 0
+        # where t rounds to +-1, and exact in 1 - t near there.
+        return t, None, (1.0 - t) * (1.0 + t)
     if _is_float64(x):
         t = _kernels.tanh(x)
         s = ops.where(ops.abs(x) < _TANH_SATURATION, 1.0 - t * t, 0.0)
-        return t, ops.ones_like(t), s
+        return t, None, s
     inside = ops.abs(x) < _TANH_CLIP
     n, d = _tanh_parts(x)
     # d^2 - n^2, factored: the difference is where precision is lost.
@@ -295,7 +331,7 @@ def _erf(x):
     float32 erf anyway, so training is unchanged and the exported inference
     graph converts with built-in ops only. float64 keeps the library erf.
     """
-    if _is_float64(x):
+    if _native(x):
         return ops.erf(x)
     n, d = _odd_rational(x, _ERF_CLIP, _ERF_SCALE, _ERF_P_T, _ERF_Q_T)
     return n / d
@@ -360,14 +396,15 @@ def swish(x, beta=1.0):
     Keras's `silu`/`swish` are this function with beta 1. The output lower
     bound given is the one for beta 1; for other betas it is that value / beta.
     """
-    return x * _sigmoid(beta * x)
+    return x * _sigmoid(x if _is(beta, 1) else beta * x)
 
 
 @swish.derivative
 def _(x, beta=1.0):
-    s = _sigmoid(beta * x)
+    s = _sigmoid(x if _is(beta, 1) else beta * x)
     # x (s (1 - s)) first: s (1 - s) is exactly 0 where beta * x overflows.
-    return s + beta * (x * (s * (1.0 - s)))
+    slope = x * (s * (1.0 - s))
+    return s + (slope if _is(beta, 1) else beta * slope)
 
 
 @swish.param_derivatives
@@ -402,6 +439,8 @@ _MISH_LOW = 1e4
 
 
 def _tanh_softplus(x):
+    if _TORCH:
+        return _kernels.tanh(_softplus(x))
     e = ops.exp(_minimum(x, _EXP_CLAMP))
     n = e * (e + 2.0)
     return n / (n + 2.0)
@@ -798,6 +837,11 @@ def _normal_cdf(x):
     accurate tail (Mills' ratio continued fraction) measured 2.5x slower
     under XLA, so it is not used. float64's erf is accurate and used as is.
     """
+    if _TORCH:
+        # torch's erfc: accurate in the far tail, so no cut-off is needed.
+        import torch
+
+        return 0.5 * torch.special.erfc(x * -_SQRT_HALF)
     if keras.backend.standardize_dtype(x.dtype) == "float64":
         # erf(+-10) is +-1 in float64; clipping also keeps TensorFlow's
         # float64 erf, which gives NaN for huge arguments, away from them.
@@ -897,7 +941,8 @@ def sine(x, w0=1.0):
 
 @sine.derivative
 def _(x, w0=1.0):
-    return w0 * _cos(_phase(w0, x))
+    cos = _cos(_phase(w0, x))
+    return cos if _is(w0, 1) else w0 * cos  # No pass for w0 = 1 on torch.
 
 
 @sine.param_derivatives
@@ -931,7 +976,7 @@ def snake(x, alpha=1.0):
     Its derivative 1 + sin(2 alpha x) is never negative, so it is monotonic.
     """
     s = _sin(_phase(alpha, x))
-    return x + s * s / alpha
+    return x + (s * s if _is(alpha, 1) else s * s / alpha)
 
 
 @snake.derivative
@@ -970,7 +1015,7 @@ def lisht(x):
 def _(x):
     # t + x sech^2 = (n d + x s) / d^2.
     n, d, s = _tanh_fraction(x)
-    return (n * d + x * s) / (d * d)
+    return _divide(_times(n, d) + x * s, _times(d, d))
 
 
 @activation(
@@ -1124,7 +1169,7 @@ _TINY = 1e-30
 
 def _tanhsoft_gate(x, alpha, beta, gamma):
     """u = alpha x + beta e^{gamma x} (terms with a static 0 dropped), e^{gamma x}."""
-    e = ops.exp(_minimum(gamma * x, _GATE_EXP_CLAMP))
+    e = ops.exp(_minimum(x if _is(gamma, 1) else gamma * x, _GATE_EXP_CLAMP))
     u = None
     if not _is(alpha, 0):
         u = alpha * x
@@ -1135,7 +1180,17 @@ def _tanhsoft_gate(x, alpha, beta, gamma):
 
 def _log_delta_plus_exp(x, delta):
     """ln(delta + e^x), stably; exactly x for delta = 0."""
+    if _TORCH and not _is(delta, 0) and not _is_float64(x):
+        return _torch_log_delta_plus_exp(x, delta)
     return _log_delta_plus_exp_parts(x, delta)[0]
+
+
+def _torch_log_delta_plus_exp(x, delta):
+    """ln(delta + e^x) with torch's softplus / logaddexp (ln 0 = -inf -> x)."""
+    if _is(delta, 1):
+        return _softplus(x)
+    log_delta = math.log(delta) if _is_number(delta) else ops.log(delta)
+    return ops.logaddexp(x, log_delta)
 
 
 def _log_delta_plus_exp_parts(x, delta):
@@ -1147,6 +1202,12 @@ def _log_delta_plus_exp_parts(x, delta):
     """
     if _is(delta, 0):
         return x, None, None
+    if _TORCH and not _is_float64(x):
+        # L' = sigmoid(x - ln delta), torch's own.
+        if _is(delta, 1):
+            return _softplus(x), ops.sigmoid(x), None
+        log_delta = math.log(delta) if _is_number(delta) else ops.log(delta)
+        return _torch_log_delta_plus_exp(x, delta), ops.sigmoid(x - log_delta), None
     # logaddexp(x, ln delta); a tensor delta of 0 gives ln 0 = -inf -> x.
     log_delta = math.log(delta) if _is_number(delta) else ops.log(delta)
     shifted = x - log_delta
@@ -1229,13 +1290,16 @@ def _(x, alpha=0.0, beta=0.6, gamma=1.0, delta=0.0):
     if not _is(alpha, 0):
         du = alpha
     if not _is(beta, 0):
-        du = (beta * gamma) * e if du is None else du + (beta * gamma) * e
+        if du is None and _is(gamma, 1):
+            du = u  # beta e, the same product.
+        else:
+            du = (beta * gamma) * e if du is None else du + (beta * gamma) * e
     log_term, dlog_num, dlog_den = _log_delta_plus_exp_parts(x, delta)
-    outer = _times(n * d, dlog_num)
+    outer = _times(_times(n, d), dlog_num)
     if du is not None:
         # (s u') L: s is exactly 0 where tanh(u) has saturated.
         outer = outer + _times((s * du) * log_term, dlog_den)
-    return outer / _times(d * d, dlog_den)
+    return _divide(outer, _times(_times(d, d), dlog_den))
 
 
 @tanhsoft.param_derivatives
@@ -1272,9 +1336,30 @@ def _positive_power(base, exponent):
     (where exp(ln base) would round up to inf): XLA's power op measured 6x
     the time of an exp on CPU. float64 keeps the power op.
     """
-    if _is_float64(base):
+    if _native(base):
         return base**exponent
     return ops.exp(_minimum(exponent * ops.log(base), _LOG_FLOAT32_MAX))
+
+
+class _Lazy(dict):
+    """A dict whose entries set by `later` are computed on first read.
+
+    For intermediates the forward does not use: XLA drops them from a
+    compiled kernel, but PyTorch runs every op eagerly, so the forward would
+    pay for the derivative's terms.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self._thunks = {}
+
+    def later(self, key, compute):
+        self._thunks[key] = compute
+
+    def __missing__(self, key):
+        value = self._thunks.pop(key)()  # KeyError if never set.
+        self[key] = value
+        return value
 
 
 def _eis_parts(x, alpha, beta, gamma, delta, theta):
@@ -1282,9 +1367,10 @@ def _eis_parts(x, alpha, beta, gamma, delta, theta):
 
     f = r * Sa * v with r = x / P, P = sqrt(beta + gamma x^2), Sa =
     softplus(x)^alpha and v = P / (P + delta e^{-theta x}); None stands for
-    the exact 1 (v) or 0 (w = 1 - v) that static parameters give.
+    the exact 1 (v) or 0 (w = 1 - v) that static parameters give. Terms
+    only derivatives use are computed when first read.
     """
-    p = {}
+    p = _Lazy()
     # r = x / P is within +-1/sqrt(gamma) for a static gamma > 0; otherwise
     # (gamma 0, or a tensor that may be 0) it grows like x / sqrt(beta) and
     # can overflow where f does not (beta < 1, or an exponential factor that
@@ -1300,7 +1386,8 @@ def _eis_parts(x, alpha, beta, gamma, delta, theta):
         p["gx"] = None  # gamma x / P^2, exactly 0.
     else:
         xc = ops.clip(x, -_EIS_CLIP, _EIS_CLIP)
-        q = beta + gamma * (xc * xc)
+        square = xc * xc
+        q = beta + (square if _is(gamma, 1) else gamma * square)
         # 1 / sqrt: XLA's rsqrt measured 5x slower on CPU.
         rs = 1.0 / ops.sqrt(q)
         p["rs"] = rs
@@ -1308,10 +1395,10 @@ def _eis_parts(x, alpha, beta, gamma, delta, theta):
         xs = xc if _is_number(gamma) else ops.where(gamma > 0, xc, x)
         p["xs"] = xs
         p["r"] = xs * rs
-        p["P"] = q * rs
-        p["dr"] = beta * (rs * rs * rs)
+        p.later("P", lambda: q * rs)
+        p.later("dr", lambda: _times(None if _is(beta, 1) else beta, rs * rs * rs))
         # gamma x first: exactly 0 for gamma = 0 whatever x / P^2 is.
-        p["gx"] = (gamma * xs) * (rs * rs)
+        p.later("gx", lambda: (gamma * xs) * (rs * rs))
     # Sa = softplus(x)^alpha is kept as two factors multiplied in one at a
     # time: for alpha > 1, lo = sp^(alpha - 1) and hi = sp (sp^alpha alone
     # overflows for large x where f and f' need not); otherwise lo = sp^alpha
@@ -1321,25 +1408,32 @@ def _eis_parts(x, alpha, beta, gamma, delta, theta):
         p["lo"], p["hi"], p["dSa"] = None, None, None
     else:
         sp, u = _softplus_and_gate(x)
-        sig = _sigmoid_from_gate(x, u)
         if _is(alpha, 1):
-            p["lo"], p["hi"], p["dSa"] = None, sp, sig
+            p["lo"], p["hi"] = None, sp
+            p.later("dSa", lambda: _sigmoid_from_gate(x, u))
         else:
             tail = x < _EIS_LOG_TAIL
             if _is_number(alpha):
                 split = alpha > 1
                 exponent = alpha - 1.0 if split else alpha
                 hi = ops.where(tail, 1.0, sp) if split else None
-                ratio = sig if split else sig / sp  # Sa' / (alpha lo)
             else:
                 split = alpha > 1.0  # Parameter-shaped.
                 exponent = alpha - ops.cast(split, alpha.dtype)
                 hi = ops.where(ops.logical_and(split, ~tail), sp, 1.0)
-                ratio = ops.where(split, sig, sig / sp)
             lo = ops.where(tail, ops.exp(alpha * x), _positive_power(sp, exponent))
             p["lo"], p["hi"] = lo, hi
-            # Sa' = alpha sp^(alpha - 1) sigmoid(x) (alpha e^{alpha x} below).
-            p["dSa"] = alpha * (lo * ops.where(tail, 1.0, ratio))
+
+            def d_sa():
+                # Sa' = alpha sp^(alpha - 1) sigmoid(x) (alpha e^{alpha x} below).
+                sig = _sigmoid_from_gate(x, u)
+                if _is_number(alpha):
+                    ratio = sig if split else sig / sp  # Sa' / (alpha lo)
+                else:
+                    ratio = ops.where(split, sig, sig / sp)
+                return alpha * (lo * ops.where(tail, 1.0, ratio))
+
+            p.later("dSa", d_sa)
     if _is(delta, 0):
         p["v"], p["w"] = None, None
         p["rv"] = p["r"]
@@ -1352,7 +1446,8 @@ def _eis_parts(x, alpha, beta, gamma, delta, theta):
             q_term = ops.exp(ops.log(delta) - theta * x)  # delta = 0 -> 0.
         denominator = p["P"] + q_term
         v = p["P"] / denominator
-        p["v"], p["w"] = v, 1.0 - v
+        p["v"] = v
+        p.later("w", lambda: 1.0 - v)
         # r v: bounded r times v, or else x / (P + delta e^{-theta x}), which
         # is finite where f is even if r = x / P is not.
         if p["bounded"]:
@@ -1384,6 +1479,11 @@ def _times(a, b):
     if b is None:
         return a
     return a * b
+
+
+def _divide(a, b):
+    """a / b where None stands for an exact 1 (no pass over memory on torch)."""
+    return a if b is None else a / b
 
 
 @activation(

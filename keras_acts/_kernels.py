@@ -100,6 +100,28 @@ def cos(x):
     return _keeps_float64(ops.cos, "cos", x)
 
 
+def within(x, scale, bound):
+    """True if PyTorch's eager x is finite and |scale x| <= bound everywhere.
+
+    One read of x (`aminmax`, no output the size of x), so that formulas can
+    skip a guard for values that do not occur: on torch every op is a pass
+    over memory, and `where` is a slow one. False (guard kept) on other
+    backends, where x is symbolic inside a compiled kernel, for an empty x,
+    and where x has a NaN.
+    """
+    if keras.backend.backend() != "torch" or not _spec._is_tensor_like(x):
+        return False
+    import torch
+
+    if x.numel() == 0:
+        return False
+    if not isinstance(scale, (int, float)):
+        scale = float(torch.max(torch.abs(scale.detach())))
+    low, high = (float(v) for v in torch.aminmax(x.detach()))
+    largest = max(abs(low), abs(high))  # NaN if x has one.
+    return math.isfinite(largest) and largest * abs(scale) <= bound
+
+
 # --- Dispatch -----------------------------------------------------------------
 
 
@@ -174,7 +196,9 @@ def forward(spec, x, static, dynamic):
     params = _cast_params(static, dynamic, cdt)
     xc = ops.cast(x, cdt)
     y = spec.forward(xc, **params)
-    if spec.elementwise and spec.fused:
+    # On torch, only when x has an inf (or a NaN): elsewhere the limits
+    # change nothing, and they cost several passes over memory.
+    if spec.elementwise and spec.fused and not within(xc, 1.0, math.inf):
         # Inside the compiled kernel only: Keras's own ops (relu, tanh, ...)
         # already give the limits, and extra ops outside a kernel would be
         # kept by the tape.
@@ -235,7 +259,34 @@ def input_gradient(spec, x, g, static, dynamic):
     cdt = compute_dtype(dtype)
     params = _cast_params(static, dynamic, cdt)
     gc = ops.cast(g, cdt)
-    return ops.cast(gc * spec.derivative(ops.cast(x, cdt), **params), dtype)
+    derivative = spec.derivative(ops.cast(x, cdt), **params)
+    return ops.cast(_times_in_place(derivative, gc, (x, g, *dynamic.values())), dtype)
+
+
+def _times_in_place(temporary, factor, inputs):
+    """temporary * factor, written into `temporary` where that is safe.
+
+    On torch outside autograd recording (a plain backward), when
+    `temporary` is a full-size result of its own (not one of `inputs` or a
+    view of one): saves an allocation and a pass. Elsewhere a plain product.
+    """
+    if keras.backend.backend() == "torch" and _spec._is_tensor_like(temporary):
+        import torch
+
+        storage = temporary.untyped_storage().data_ptr()
+        if (
+            not torch.is_grad_enabled()
+            and temporary.shape == factor.shape
+            and temporary.dtype == factor.dtype
+            and temporary.is_contiguous()
+            and all(
+                not _spec._is_tensor_like(t)
+                or t.untyped_storage().data_ptr() != storage
+                for t in inputs
+            )
+        ):
+            return temporary.mul_(factor)
+    return temporary * factor
 
 
 def parameter_gradients(spec, x, g, static, dynamic, layout):
@@ -256,14 +307,26 @@ def parameter_gradients(spec, x, g, static, dynamic, layout):
         kept = shape[max(0, len(shape) - (rank - lead)) :]
         params[name] = ops.reshape(ops.cast(dynamic[name], cdt), kept)
 
-    def contributions(xs, gs):
+    def contributions(xs, gs, masked=True):
         xc = ops.cast(xs, cdt)
         gc = ops.cast(gs, cdt)
         partials = spec.param_derivatives(xc, **params)
+        if not masked:
+            return [gc * partials[n] for n in names]
         # A zero cotangent contributes nothing, even where a partial overflows.
         return [ops.where(gc == 0, 0.0, gc * partials[n]) for n in names]
 
-    sums = chunked_sums(contributions, x, g, lead, shapes)
+    if keras.backend.backend() == "torch":
+        # Eager: the mask costs two passes per parameter (`where` is slow on
+        # torch's CPU) and changes a sum only where a product is not finite,
+        # so it is applied only when a sum shows one.
+        sums = chunked_sums(
+            lambda xs, gs: contributions(xs, gs, masked=False), x, g, lead, shapes
+        )
+        if not all(bool(ops.all(ops.isfinite(s))) for s in sums):
+            sums = chunked_sums(contributions, x, g, lead, shapes)
+    else:
+        sums = chunked_sums(contributions, x, g, lead, shapes)
     return tuple(
         ops.cast(s, _dtype(dynamic[n])) for n, s in zip(names, sums, strict=True)
     )
@@ -288,6 +351,11 @@ def _shared_lead(rank, shapes):
 # HP1 and TanhSoft and 2^16 fastest for EIS. Both within this machine's noise
 # except EIS, so 2^16 stays.
 _CHUNK = 1 << 16
+# PyTorch runs each op of a chunk eagerly, with Python between ops, and
+# nothing stays in cache across a formula's passes anyway: on torch (2^22
+# values) 2^20 was the fastest of 2^16-2^22 for PAU, TanhSoft and Snake
+# (2^16: 1.8-2.7x its time). A chunk's temporaries are transient.
+_TORCH_CHUNK = 1 << 20
 
 
 def chunked_sums(contributions, x, g, lead, shapes):
@@ -321,7 +389,8 @@ def chunked_sums(contributions, x, g, lead, shapes):
         return reduce(contributions(x[None], g[None]))
     x2 = ops.reshape(x, (-1, *rest))
     g2 = ops.reshape(g, (-1, *rest))
-    rows = max(1, _CHUNK // max(math.prod(rest), 1))
+    chunk = _TORCH_CHUNK if keras.backend.backend() == "torch" else _CHUNK
+    rows = max(1, chunk // max(math.prod(rest), 1))
     count = x2.shape[0]
     if count is not None and count <= rows:
         return reduce(contributions(x2, g2))

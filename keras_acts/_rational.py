@@ -148,7 +148,9 @@ def _scaled_terms(x, basis, degree, n, with_derivative):
     """
     big = ops.abs(x) > 1.0
     safe_x = ops.where(big, x, ops.ones_like(x))
-    w = ops.where(big, 1.0 / safe_x, ops.ones_like(x))
+    # 1 / safe_x is exactly 1 where safe_x is: no second select (on torch a
+    # `where` is a slow pass of its own).
+    w = 1.0 / safe_x
     # z = x w, selected rather than multiplied: 1/x flushes to 0 near the
     # float32 limit.
     z = ops.where(big, ops.ones_like(x), x)
@@ -178,7 +180,7 @@ def _scaled_terms(x, basis, degree, n, with_derivative):
     # e_{i-1} = e_i w, down to e_{-1}.
     # sign(w) from x, not from w: 1/x flushes to 0 near the float limits
     # (and is 0 at +-inf), where sign(w) would drop the leading term.
-    sign_w = ops.where(safe_x < 0, -ops.ones_like(x), ops.ones_like(x))
+    sign_w = ops.sign(safe_x)  # +-1: safe_x is 1 or a number beyond +-1.
 
     def weights(scale):
         e = {scale: sign_w if scale % 2 else ops.ones_like(x)}

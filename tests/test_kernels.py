@@ -35,6 +35,7 @@ def test_chunked_sums_match_numpy(x_shape, shapes, chunk, count, monkeypatch):
     # before it, and rows wider than a chunk.
     if chunk is not None:
         monkeypatch.setattr(_kernels, "_CHUNK", chunk)
+        monkeypatch.setattr(_kernels, "_TORCH_CHUNK", chunk)  # Torch's own size.
     rng = np.random.default_rng(SEED)
     x = rng.normal(size=x_shape)
     g = rng.normal(size=x_shape)
@@ -138,3 +139,86 @@ def test_torch_frozen_layer_gets_no_parameter_gradients(trainable):
     assert x.grad is not None and torch.isfinite(x.grad).all()
     for weight in layer.weights:
         assert (weight.value.grad is not None) == trainable, weight.name
+
+
+# --- PyTorch: native primitives ---------------------------------------------------
+
+# A name and one torch kernel its forward must call: on torch the catalog's
+# primitives are torch's own functions, not the rational or polynomial forms
+# tuned for XLA (which would run as a dozen eager passes each).
+_NATIVE_KERNELS = {
+    "tanhsoft": "tanh",
+    "lisht": "tanh",
+    "mish": "tanh",
+    "serf": "erf",
+    "gelu": "erfc",
+    "logish": "log1p",
+    "eis": "softplus",
+    "smish": "sigmoid",
+    "snake": "sin",
+    "sine": "sin",
+}
+
+
+def _fused_elementwise_names():
+    return [
+        n
+        for n in keras_acts.names()
+        if keras_acts.info(n).fused and keras_acts.info(n).elementwise
+    ]
+
+
+@pytest.mark.skipif(BACKEND != "torch", reason="PyTorch autograd test")
+@pytest.mark.parametrize("name", sorted(_NATIVE_KERNELS))
+def test_torch_forward_calls_torch_kernels(name):
+    import torch
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    class Calls(TorchDispatchMode):
+        def __init__(self):
+            super().__init__()
+            self.names = set()
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            self.names.add(func._schema.name.split("::")[-1])
+            return func(*args, **(kwargs or {}))
+
+    x = torch.linspace(-5.0, 5.0, 101)
+    with Calls() as calls:
+        getattr(keras_acts, name)(x)
+    assert _NATIVE_KERNELS[name] in calls.names, sorted(calls.names)
+
+
+@pytest.mark.skipif(BACKEND != "torch", reason="PyTorch autograd test")
+@pytest.mark.parametrize("name", _fused_elementwise_names())
+def test_torch_op_saves_only_x_for_every_fused_name(name):
+    import torch
+
+    saved = []
+
+    def pack(t):
+        saved.append(t)
+        return t
+
+    x = torch.randn(64, 8, generator=torch.Generator().manual_seed(SEED))
+    x.requires_grad_(True)
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        y = getattr(keras_acts, name)(x)
+    assert len(saved) == 1 and saved[0].data_ptr() == x.data_ptr(), name
+    y.backward(torch.ones_like(y))
+    assert torch.isfinite(x.grad).all(), name
+
+
+@pytest.mark.skipif(BACKEND != "torch", reason="torch's sin is accurate for any x")
+def test_torch_sine_is_accurate_at_large_arguments():
+    # float32 inputs up to 1e7, exactly representable: the polynomial form's
+    # range reduction (for XLA) holds its 2e-7 error only below |x| = 1e5;
+    # torch's sin stays within float32 rounding of the float64 reference.
+    x = np.random.default_rng(SEED).uniform(1e5, 1e7, 4096).astype(np.float32)
+    x = np.concatenate([x, -x])
+    y = to_numpy(keras_acts.sine(keras.ops.convert_to_tensor(x)))
+    dy = to_numpy(grad(lambda t: keras.ops.sum(keras_acts.sine(t)), x)[0])
+    x64 = x.astype(np.float64)
+    rtol, atol = TOLERANCES["float32"]
+    assert_close(y, np.sin(x64), rtol, atol, x, "sine(x), |x| in [1e5, 1e7]")
+    assert_close(dy, np.cos(x64), rtol, atol, x, "sine'(x), |x| in [1e5, 1e7]")
