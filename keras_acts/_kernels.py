@@ -132,7 +132,18 @@ def apply(spec, x, values, param_grads=True):
         groups = _groups(x.shape, layout[1]) if _tf_dynamic(x) else None
         if groups is None:
             return _tf_op(*key)(x, *tensors)
-        op = _tf_op(spec, static_key, names, _grouped_layout(groups), key[-1])
+        axes, varying, _ = groups
+        # Traced once, for any bucket sizes: a new size is compiled, never
+        # retraced (retracing per dtype and shape is what TensorFlow warns of).
+        signature = (
+            tuple(
+                x.shape[g[0]] if v else None for g, v in zip(axes, varying, strict=True)
+            ),
+            _dtype(x),
+            tuple(_dtype(t) for t in tensors),
+        )
+        layout = _grouped_layout(groups)
+        op = _tf_op(spec, static_key, names, layout, key[-1], signature)
         return _tf_bucketed(op, groups, x, tensors)
     if backend == "jax":
         groups = _groups(x.shape, layout[1]) if _jax_eager(x) else None
@@ -629,7 +640,9 @@ _CACHE_SIZE = 128
 
 
 @functools.lru_cache(maxsize=_CACHE_SIZE)
-def _tf_op(spec, static_key, names, layout, param_grads):
+def _tf_op(spec, static_key, names, layout, param_grads, signature=None):
+    """The op; with `signature` (x's shape, its dtype, the parameters'
+    dtypes) its kernels are traced once for those, else per shape as seen."""
     import tensorflow as tf
 
     static = dict(static_key)
@@ -649,14 +662,21 @@ def _tf_op(spec, static_key, names, layout, param_grads):
         return (dx_fn(x, g, *tensors), *grads_fn(x, g, *tensors))
 
     options = {"jit_compile": True, "autograph": False, "reduce_retracing": True}
+    grad_options = options
+    if signature is not None:
+        shape, dtype, dtypes = signature
+        x_spec = tf.TensorSpec(shape, dtype)
+        specs = [tf.TensorSpec(s, d) for s, d in zip(layout[1], dtypes, strict=True)]
+        options = {**options, "input_signature": [x_spec, *specs]}
+        grad_options = {**options, "input_signature": [x_spec, x_spec, *specs]}
     fwd = tf.function(fwd, **options)
-    dx_fn = tf.function(dx_fn, **options)
+    dx_fn = tf.function(dx_fn, **grad_options)
     # The input and parameter gradients in one kernel call: as two calls, the
     # graph runs the input gradients of the layers below ahead of the slower
     # parameter gradients, and every layer's x and cotangent stay alive until
     # its parameter gradients are done (measured: 2x ReLU's activation
     # memory for a chain of PAU layers in tf.function).
-    all_grads_fn = tf.function(all_grads_fn, **options)
+    all_grads_fn = tf.function(all_grads_fn, **grad_options)
 
     @tf.custom_gradient
     def op(x, *tensors):
@@ -676,6 +696,7 @@ def _tf_op(spec, static_key, names, layout, param_grads):
         # Variables become plain reads: custom_gradient rejects variables.
         return op(x, *[tf.convert_to_tensor(t) for t in tensors])
 
+    call.kernels = (fwd, dx_fn, all_grads_fn)  # For tests: tracing counts.
     return call
 
 
@@ -720,6 +741,7 @@ def _jax_op(spec, static_key, names, layout, param_grads):
         return bwd(x, g, *tensors)
 
     op.defvjp(op_fwd, op_bwd)
+    op.kernels = (fwd, dx_fn, grads_fn)  # For tests: compiled-shape counts.
     return op
 
 
