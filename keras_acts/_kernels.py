@@ -694,10 +694,24 @@ def _tf_op(spec, static_key, names, layout, param_grads, signature=None):
 
     def call(x, *tensors):
         # Variables become plain reads: custom_gradient rejects variables.
-        return op(x, *[tf.convert_to_tensor(t) for t in tensors])
+        tensors = [tf.convert_to_tensor(t) for t in tensors]
+        if tf.executing_eagerly() and not _tf_recording():
+            # No tape records this call: the kernel alone (an eager
+            # custom_gradient call costs several times a small kernel).
+            return fwd(x, *tensors)
+        return op(x, *tensors)
 
     call.kernels = (fwd, dx_fn, all_grads_fn)  # For tests: tracing counts.
     return call
+
+
+def _tf_recording():
+    """Whether a gradient tape is active (eager mode)."""
+    try:
+        from tensorflow.python.eager import record
+    except ImportError:  # A TensorFlow without it: assume one is.
+        return True
+    return record.could_possibly_record()
 
 
 # --- JAX ----------------------------------------------------------------------
