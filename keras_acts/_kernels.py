@@ -301,9 +301,13 @@ def _tf_bucketed(op, groups, x, tensors):
 
 
 def _jax_eager(x):
+    """Whether x has values (eager, or eager autodiff), not a jit trace."""
     import jax
 
-    return not isinstance(x, jax.core.Tracer)
+    if not isinstance(x, jax.core.Tracer):
+        return True
+    is_concrete = getattr(jax.core, "is_concrete", None)
+    return bool(is_concrete and is_concrete(x))
 
 
 def _jax_bucketed(op, groups, x, tensors):

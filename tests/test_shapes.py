@@ -200,10 +200,12 @@ def _op(s, dtype="float64"):
 @no_retracing
 @pytest.mark.numerics
 def test_many_shapes_few_kernels(kernel_shapes):
-    # 300 distinct shapes with sizes up to 2^14, and one large one.
+    # Distinct shapes with sizes up to 2^14, and one large one. Fewer on JAX,
+    # whose eager reshape, pad and slice compile for each new shape (as any
+    # eager JAX op does; a few milliseconds each).
     rng = np.random.default_rng(SEED)
     shapes = set()
-    while len(shapes) < 300:
+    while len(shapes) < (300 if BACKEND == "tensorflow" else 40):
         shapes.add((int(rng.integers(1, 128)), int(rng.integers(0, 129))))
     shapes = sorted(shapes) + [((1 << 20) + 3,)]
     for shape in shapes:
