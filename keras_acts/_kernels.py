@@ -160,9 +160,28 @@ def apply(spec, x, values, param_grads=True):
     key = (spec, static_key, names, layout, bool(param_grads))
     backend = keras.backend.backend()
     if backend == "tensorflow":
-        return _tf_op(*key)(x, *tensors)
+        groups = _groups(x.shape, layout[1]) if _tf_dynamic(x) else None
+        if groups is None:
+            return _tf_op(*key)(x, *tensors)
+        axes, varying, _ = groups
+        # Traced once, for any bucket sizes: a new size is compiled, never
+        # retraced (retracing per dtype and shape is what TensorFlow warns of).
+        signature = (
+            tuple(
+                x.shape[g[0]] if v else None for g, v in zip(axes, varying, strict=True)
+            ),
+            _dtype(x),
+            tuple(_dtype(t) for t in tensors),
+        )
+        layout = _grouped_layout(groups)
+        op = _tf_op(spec, static_key, names, layout, key[-1], signature)
+        return _tf_bucketed(op, groups, x, tensors)
     if backend == "jax":
-        return _jax_op(*key)(x, *tensors)
+        groups = _groups(x.shape, layout[1]) if _jax_eager(x) else None
+        if groups is None:
+            return _jax_op(*key)(x, *tensors)
+        op = _jax_op(spec, static_key, names, _grouped_layout(groups), key[-1])
+        return _jax_bucketed(op, groups, x, tensors)
     if backend == "torch":
         return _torch_op(*key)(x, *tensors)
     return forward(spec, x, static, dict(zip(names, tensors, strict=True)))
@@ -181,6 +200,169 @@ def _static_shape(name, tensor):
     if any(size is None for size in shape):
         raise ValueError(f"Parameter {name!r} must have a static shape; got {shape}.")
     return shape
+
+
+# --- Varying shapes -----------------------------------------------------------
+#
+# XLA compiles a kernel for every concrete input shape, also when it is called
+# from a graph whose shapes are unknown, and jax.jit does the same in eager
+# use. Where shapes are not fixed when the kernel is placed (eager calls; a
+# TensorFlow graph, not itself compiled, with unknown sizes), x is reshaped to
+# a few axes, those the parameters do not vary along are padded with zeros to
+# a bucket size, and the output is sliced back: only bucket sizes reach the
+# kernels, so their number stays O(log size) per activation, dtype and
+# parameter layout. Every catalog forward is finite at 0, and the padding gets
+# a zero cotangent (autodiff of the slice), which `parameter_gradients`
+# counts as nothing. Fixed shapes, and calls inside an outer XLA or jax.jit
+# compilation (which compiles per shape anyway), keep the exact kernels.
+
+# Buckets: every size up to _MIN_BUCKET pads to it; above, sizes with three
+# significant bits (5, 6, 7 or 8 times a power of two): four per octave, at
+# most 25% padding.
+_MIN_BUCKET = 16
+
+
+def bucket(n):
+    """The size a varying axis of `n` entries is padded to."""
+    if n <= _MIN_BUCKET:
+        return _MIN_BUCKET
+    step = 1 << ((n - 1).bit_length() - 3)
+    return -(-n // step) * step
+
+
+# Every bucket size up to 2^48 values, for a lookup in TensorFlow graphs
+# (a search and a gather: fewer graph ops than computing it).
+_BUCKETS = [_MIN_BUCKET] + [m << k for k in range(2, 46) for m in (5, 6, 7, 8)]
+
+
+def _tf_bucket(n):
+    """`bucket` of each entry of an int64 vector, in TensorFlow ops."""
+    import tensorflow as tf
+
+    table = tf.constant(_BUCKETS, tf.int64)
+    return tf.gather(table, tf.searchsorted(table, n))
+
+
+def _groups(shape, param_shapes):
+    """How x is folded for bucketing, or None where it cannot be.
+
+    Returns `(axes, varying, shapes)`: consecutive axes of x no parameter
+    varies along are folded into one (padded to a bucket), each axis a
+    parameter varies along is kept as is (it must be static and match the
+    parameter's size); `shapes` are the parameters' shapes on the folded
+    axes. A rank-0 x is one folded axis of size 1.
+    """
+    rank = len(shape)
+    varying = [False] * rank
+    for pshape in param_shapes:
+        if len(pshape) > rank:
+            return None  # The output broadcasts beyond x: exact kernels.
+        offset = rank - len(pshape)
+        for i, size in enumerate(pshape):
+            if size != 1:
+                if shape[offset + i] != size:
+                    return None
+                varying[offset + i] = True
+    axes = []
+    for a in range(rank):
+        if varying[a] or not axes or axes[-1][1]:
+            axes.append(([a], varying[a]))
+        else:
+            axes[-1][0].append(a)
+    axes = axes or [([], False)]
+    shapes = []
+    for pshape in param_shapes:
+        offset = rank - len(pshape)
+        shapes.append(
+            tuple(
+                pshape[group[0] - offset] if vary and group[0] >= offset else 1
+                for group, vary in axes
+            )
+        )
+    return (
+        tuple(tuple(group) for group, _ in axes),
+        tuple(vary for _, vary in axes),
+        tuple(shapes),
+    )
+
+
+def _grouped_layout(groups):
+    axes, _, shapes = groups
+    return (len(axes), shapes)
+
+
+def _tf_dynamic(x):
+    """Whether a TensorFlow call must not compile per shape."""
+    import tensorflow as tf
+
+    if tf.executing_eagerly():
+        return True
+    if x.shape.rank is None or None not in x.shape:
+        return False
+    from tensorflow.python.ops import control_flow_util
+
+    # Inside an XLA-compiled function, which is compiled per shape anyway.
+    graph = tf.compat.v1.get_default_graph()
+    return not control_flow_util.GraphOrParentsInXlaContext(graph)
+
+
+def _tf_bucketed(op, groups, x, tensors):
+    import tensorflow as tf
+
+    axes, varying, shapes = groups
+    known = x.shape
+    if None not in known:  # Eager, or sizes known: padded in Python numbers.
+        sizes = [math.prod(known[a] for a in group) for group in axes]
+        padded = [n if v else bucket(n) for n, v in zip(sizes, varying, strict=True)]
+        xg = tf.reshape(x, sizes)
+        if padded != sizes:
+            xg = tf.pad(xg, [[0, p - n] for p, n in zip(padded, sizes, strict=True)])
+        y = op(xg, *[tf.reshape(t, s) for t, s in zip(tensors, shapes, strict=True)])
+        if padded != sizes:
+            y = tf.slice(y, [0] * len(sizes), sizes)
+        return tf.reshape(y, known)
+    # Few graph ops: each costs microseconds at every call of a served model.
+    if len(axes) == 1:
+        xg = tf.reshape(x, [-1])
+        sizes = tf.shape(xg, out_type=tf.int64)
+        padded = _tf_bucket(sizes)
+    else:
+        dims = tf.shape(x, out_type=tf.int64)
+        sizes = tf.stack([tf.reduce_prod(tf.gather(dims, list(g))) for g in axes])
+        xg = tf.reshape(x, sizes)
+        padded = tf.where(varying, sizes, _tf_bucket(sizes))
+    # A padding of zero forwards the input: no copy at a bucket size.
+    xg = tf.pad(xg, tf.expand_dims(padded - sizes, 1) * [[0, 1]])
+    y = op(xg, *[tf.reshape(t, s) for t, s in zip(tensors, shapes, strict=True)])
+    y = tf.reshape(tf.slice(y, tf.zeros_like(sizes), sizes), tf.shape(x))
+    y.set_shape(known)
+    return y
+
+
+def _jax_eager(x):
+    """Whether x has values (eager, or eager autodiff), not a jit trace."""
+    import jax
+
+    if not isinstance(x, jax.core.Tracer):
+        return True
+    is_concrete = getattr(jax.core, "is_concrete", None)
+    return bool(is_concrete and is_concrete(x))
+
+
+def _jax_bucketed(op, groups, x, tensors):
+    import jax.numpy as jnp
+
+    axes, varying, shapes = groups
+    sizes = [math.prod(x.shape[a] for a in group) for group in axes]
+    padded = [n if v else bucket(n) for n, v in zip(sizes, varying, strict=True)]
+    xg = jnp.reshape(x, sizes)
+    if padded != sizes:
+        xg = jnp.pad(xg, [(0, p - n) for p, n in zip(padded, sizes, strict=True)])
+    params = [jnp.reshape(t, s) for t, s in zip(tensors, shapes, strict=True)]
+    y = op(xg, *params)
+    if padded != sizes:
+        y = y[tuple(slice(0, n) for n in sizes)]
+    return jnp.reshape(y, x.shape)
 
 
 def _cast_params(static, dynamic, dtype):
@@ -435,9 +617,9 @@ def softmax(x, axis):
     """
     backend = keras.backend.backend()
     if backend == "tensorflow":
-        return _tf_softmax(axis, _spec._rank(x), _dtype(x))(x)
+        return _tf_softmax(axis, _spec._rank(x), _dtype(x), not _tf_dynamic(x))(x)
     if backend == "jax":
-        return _jax_softmax(axis)(x)
+        return _jax_softmax(axis, not _jax_eager(x))(x)
     if backend == "torch":
         return _torch_softmax(axis).apply(x)
     return _softmax_forward(x, axis)
@@ -458,18 +640,25 @@ def _softmax_backward(y, g, axis):
 
 
 @functools.lru_cache(maxsize=64)
-def _tf_softmax(axis, rank, dtype):
+def _tf_softmax(axis, rank, dtype, compiled):
     import tensorflow as tf
 
-    # Compiled kernels for the non-finite forward and for the backward, traced
-    # once per rank and dtype with any sizes: the axis needs a known rank,
-    # which relaxed retracing can drop.
-    spec = tf.TensorSpec(None if rank is None else [None] * rank, dtype)
-    options = {"jit_compile": True, "autograph": False}
-    fwd = tf.function(lambda x: _softmax_forward(x, axis), [spec], **options)
-    bwd = tf.function(
-        lambda y, g: _softmax_backward(y, g, axis), [spec, spec], **options
-    )
+    def fwd(x):
+        return _softmax_forward(x, axis)
+
+    def bwd(y, g):
+        return _softmax_backward(y, g, axis)
+
+    if compiled:
+        # Compiled kernels for the non-finite forward and for the backward,
+        # traced once per rank and dtype with any sizes: the axis needs a
+        # known rank, which relaxed retracing can drop. Where shapes vary
+        # (eager, unknown sizes) they stay plain ops, as TensorFlow's own
+        # softmax gradient is, and nothing is compiled per shape.
+        spec = tf.TensorSpec(None if rank is None else [None] * rank, dtype)
+        options = {"jit_compile": True, "autograph": False}
+        fwd = tf.function(fwd, [spec], **options)
+        bwd = tf.function(bwd, [spec, spec], **options)
 
     def forward(x):
         # TensorFlow's own softmax kernel is faster on CPU than XLA's; the
@@ -489,11 +678,17 @@ def _tf_softmax(axis, rank, dtype):
 
 
 @functools.lru_cache(maxsize=32)
-def _jax_softmax(axis):
+def _jax_softmax(axis, compiled):
     import jax
 
-    fwd = jax.jit(lambda x: _softmax_forward(x, axis))
-    bwd = jax.jit(lambda y, g: _softmax_backward(y, g, axis))
+    def fwd(x):
+        return _softmax_forward(x, axis)
+
+    def bwd(y, g):
+        return _softmax_backward(y, g, axis)
+
+    if compiled:  # Eager calls would compile per shape: plain ops there.
+        fwd, bwd = jax.jit(fwd), jax.jit(bwd)
 
     @jax.custom_vjp
     def op(x):
@@ -530,9 +725,16 @@ def _torch_softmax(axis):
 
 # --- TensorFlow ---------------------------------------------------------------
 
+# Ops kept per activation, parameter values, parameter layout and rank (never
+# per input shape): a model needs a few per activation layer. Each holds its
+# compiled kernels, bounded by the buckets above where shapes vary.
+_CACHE_SIZE = 128
 
-@functools.lru_cache(maxsize=1024)
-def _tf_op(spec, static_key, names, layout, param_grads):
+
+@functools.lru_cache(maxsize=_CACHE_SIZE)
+def _tf_op(spec, static_key, names, layout, param_grads, signature=None):
+    """The op; with `signature` (x's shape, its dtype, the parameters'
+    dtypes) its kernels are traced once for those, else per shape as seen."""
     import tensorflow as tf
 
     static = dict(static_key)
@@ -552,14 +754,21 @@ def _tf_op(spec, static_key, names, layout, param_grads):
         return (dx_fn(x, g, *tensors), *grads_fn(x, g, *tensors))
 
     options = {"jit_compile": True, "autograph": False, "reduce_retracing": True}
+    grad_options = options
+    if signature is not None:
+        shape, dtype, dtypes = signature
+        x_spec = tf.TensorSpec(shape, dtype)
+        specs = [tf.TensorSpec(s, d) for s, d in zip(layout[1], dtypes, strict=True)]
+        options = {**options, "input_signature": [x_spec, *specs]}
+        grad_options = {**options, "input_signature": [x_spec, x_spec, *specs]}
     fwd = tf.function(fwd, **options)
-    dx_fn = tf.function(dx_fn, **options)
+    dx_fn = tf.function(dx_fn, **grad_options)
     # The input and parameter gradients in one kernel call: as two calls, the
     # graph runs the input gradients of the layers below ahead of the slower
     # parameter gradients, and every layer's x and cotangent stay alive until
     # its parameter gradients are done (measured: 2x ReLU's activation
     # memory for a chain of PAU layers in tf.function).
-    all_grads_fn = tf.function(all_grads_fn, **options)
+    all_grads_fn = tf.function(all_grads_fn, **grad_options)
 
     @tf.custom_gradient
     def op(x, *tensors):
@@ -577,15 +786,30 @@ def _tf_op(spec, static_key, names, layout, param_grads):
 
     def call(x, *tensors):
         # Variables become plain reads: custom_gradient rejects variables.
-        return op(x, *[tf.convert_to_tensor(t) for t in tensors])
+        tensors = [tf.convert_to_tensor(t) for t in tensors]
+        if tf.executing_eagerly() and not _tf_recording():
+            # No tape records this call: the kernel alone (an eager
+            # custom_gradient call costs several times a small kernel).
+            return fwd(x, *tensors)
+        return op(x, *tensors)
 
+    call.kernels = (fwd, dx_fn, all_grads_fn)  # For tests: tracing counts.
     return call
+
+
+def _tf_recording():
+    """Whether a gradient tape is active (eager mode)."""
+    try:
+        from tensorflow.python.eager import record
+    except ImportError:  # A TensorFlow without it: assume one is.
+        return True
+    return record.could_possibly_record()
 
 
 # --- JAX ----------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=1024)
+@functools.lru_cache(maxsize=_CACHE_SIZE)
 def _jax_op(spec, static_key, names, layout, param_grads):
     import jax
 
@@ -623,13 +847,14 @@ def _jax_op(spec, static_key, names, layout, param_grads):
         return bwd(x, g, *tensors)
 
     op.defvjp(op_fwd, op_bwd)
+    op.kernels = (fwd, dx_fn, grads_fn)  # For tests: compiled-shape counts.
     return op
 
 
 # --- PyTorch ------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=1024)
+@functools.lru_cache(maxsize=_CACHE_SIZE)
 def _torch_op(spec, static_key, names, layout, param_grads):
     import torch
 

@@ -39,3 +39,28 @@ def pytest_collection_modifyitems(config, items):
                 gpu = _has_gpu()
             if not gpu:
                 item.add_marker(pytest.mark.skip(reason="needs a GPU; none found"))
+
+
+@pytest.fixture
+def no_retracing():
+    """Fails a test during which TensorFlow warns that a tf.function retraced."""
+    if BACKEND != "tensorflow":
+        yield
+        return
+    import logging
+
+    warnings = []
+
+    class Catch(logging.Handler):
+        def emit(self, record):
+            if "triggered tf.function retracing" in record.getMessage():
+                warnings.append(record.getMessage())
+
+    handler = Catch(logging.WARNING)
+    logger = logging.getLogger("tensorflow")
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+    assert not warnings, warnings[0]

@@ -1,0 +1,399 @@
+"""Varying input shapes: bounded kernels and caches, correct values everywhere.
+
+Eager calls (and TensorFlow graphs with unknown sizes) fold x, pad it to a
+bucket size and slice the output back (keras_acts/_kernels.py), so the number
+of compiled kernels stays bounded whatever shapes come in. These tests count
+the shapes that reach the kernels (and, where the backend tells, the traces
+and compiled executables), and check values and gradients at every shape
+against float64 references, or against the exact-shape kernels that
+tests/test_activations.py and tests/test_layers.py check.
+"""
+
+import math
+
+import keras
+import numpy as np
+import pytest
+from _util import (
+    FD_TOLERANCE,
+    SEED,
+    TOLERANCES,
+    assert_close,
+    away_from,
+    fd_derivative,
+    grad,
+    layer_vjp,
+    non_smooth_points,
+    reference,
+    to_numpy,
+)
+
+import keras_acts
+from keras_acts import _kernels
+from keras_acts import layers as L
+
+BACKEND = keras.backend.backend()
+# TensorFlow's retracing warning fails these tests (tests/conftest.py).
+no_retracing = pytest.mark.usefixtures("no_retracing")
+
+FUSED = sorted(s.name for s in keras_acts._spec.registry().values() if s.fused)
+# Distinct shapes, ranks 0-3, empty ones; their sizes fall in three buckets.
+SHAPES = [
+    (),
+    (0,),
+    (0, 3),
+    (1,),
+    (3,),
+    (2, 5),
+    (4, 1, 3),
+    (16,),
+    (7, 2),
+    (2, 2, 2),
+    (5, 9),
+    (7, 7),
+    (3, 4, 4),
+]
+# Layer inputs (batch, steps, 3 channels): sizes in four row buckets.
+# Layer inputs (batch, steps, 3 channels): 12 shapes, rows in two buckets.
+LAYER_SHAPES = [
+    (0, 4, 3),
+    (1, 1, 3),
+    (2, 5, 3),
+    (4, 4, 3),
+    (16, 1, 3),
+    (3, 3, 3),
+    (1, 7, 3),
+    (5, 3, 3),
+    (2, 2, 3),
+    (3, 6, 3),
+    (4, 5, 3),
+    (1, 19, 3),
+]
+LAYERS = {
+    "Swish": lambda: L.Swish(per_channel=True),
+    "Snake": lambda: L.Snake(),
+    "TanhSoft": lambda: L.TanhSoft(per_channel=True, beta=0.3, delta=0.5),
+    "EIS": lambda: L.EIS(per_channel=True),
+    "StarReLU": lambda: L.StarReLU(per_channel=True),
+    "PReLU": lambda: L.PReLU(shared_axes=[1]),
+    "PAU": lambda: L.PAU(per_channel=True),
+    "HP1": lambda: L.HP1(per_channel=True),
+    "HP2": lambda: L.HP2(per_channel=True),
+    "OrthogonalPade": lambda: L.OrthogonalPade(per_channel=True),
+}
+
+
+@pytest.fixture
+def kernel_shapes(monkeypatch):
+    """The set of input shapes that reach a kernel through the bucketed path."""
+    seen = set()
+    name = {"tensorflow": "_tf_bucketed", "jax": "_jax_bucketed"}.get(BACKEND)
+    if name is None:
+        return seen  # PyTorch compiles nothing: no shapes to bound.
+    real = getattr(_kernels, name)
+
+    def spy(op, groups, x, tensors):
+        def recorded(xg, *params):
+            seen.add(tuple(xg.shape))
+            return op(xg, *params)
+
+        return real(recorded, groups, x, tensors)
+
+    monkeypatch.setattr(_kernels, name, spy)
+    return seen
+
+
+def _buckets(sizes):
+    return {_kernels.bucket(n) for n in sizes}
+
+
+def _inputs(shape, dtype="float64", seed=SEED):
+    x = np.random.default_rng(seed).normal(0.0, 2.0, shape)
+    return keras.ops.convert_to_tensor(x.astype(dtype))
+
+
+def _compiled_counts(op):
+    """Traces (TensorFlow) or compiled executables (JAX) of an op's kernels."""
+    kernels = getattr(op, "kernels", ())
+    if BACKEND == "tensorflow":
+        return [k.experimental_get_tracing_count() for k in kernels]
+    if BACKEND == "jax":
+        return [k._cache_size() for k in kernels]
+    return []
+
+
+# --- buckets ----------------------------------------------------------------------
+
+
+@pytest.mark.numerics
+def test_bucket_sizes():
+    sizes = range(0, 1 << 16)
+    for n in sizes:
+        b = _kernels.bucket(n)
+        assert b >= n and (n <= 16 or b <= 1.25 * n), (n, b)
+    # Four per octave above 16: O(log n) kernels over any range of sizes.
+    assert len(_buckets(sizes)) <= 1 + 4 * math.log2((1 << 16) / 16)
+    assert _kernels.bucket(1 << 40) == 1 << 40
+
+
+@pytest.mark.tensorflow
+def test_tensorflow_bucket_lookup_matches():
+    import tensorflow as tf
+
+    rng = np.random.default_rng(SEED)
+    sizes = [*range(0, 3000), *rng.integers(0, 1 << 40, 200).tolist()]
+    got = _kernels._tf_bucket(tf.constant(sizes, tf.int64)).numpy().tolist()
+    assert got == [_kernels.bucket(n) for n in sizes]
+
+
+def test_caches_are_bounded():
+    for cache in (_kernels._tf_op, _kernels._jax_op, _kernels._torch_op):
+        assert cache.cache_info().maxsize <= 128
+    for cache in (_kernels._tf_softmax, _kernels._jax_softmax, _kernels._torch_softmax):
+        assert cache.cache_info().maxsize <= 64
+
+
+# --- every fused function ----------------------------------------------------------
+
+
+@no_retracing
+@pytest.mark.numerics
+@pytest.mark.parametrize("name", FUSED)
+def test_fused_function_kernels_bounded_and_correct(name, kernel_shapes):
+    s = keras_acts.info(name)
+    fn = getattr(keras_acts, name)
+    ref = reference(name)
+    kinks = non_smooth_points(s)
+    for i, shape in enumerate(SHAPES):
+        x = to_numpy(_inputs(shape, seed=SEED + i))
+        # Away from kinks, where finite differences are unreliable.
+        x = np.where(np.isin(x, away_from(x.ravel(), kinks)), x, 0.37)
+        g = np.random.default_rng(SEED - i).normal(size=shape)
+        gt = keras.ops.convert_to_tensor(g)
+        xt = keras.ops.convert_to_tensor(x)
+        y = fn(xt)
+        assert tuple(y.shape) == shape
+        rtol, atol = TOLERANCES["float64"]
+        assert_close(to_numpy(y), ref(x), rtol, atol, x, f"{name} {shape}")
+        (dx,) = grad(lambda t, gt=gt: keras.ops.sum(gt * fn(t)), xt)
+        assert_close(
+            to_numpy(dx), g * fd_derivative(ref, x), *FD_TOLERANCE, x, f"d{name}"
+        )
+    if BACKEND == "torch":
+        return
+    bound = len(_buckets(math.prod(shape) for shape in SHAPES))
+    assert len(kernel_shapes) <= bound, sorted(kernel_shapes)
+    op = _op(s)
+    assert all(
+        count <= (1 if BACKEND == "tensorflow" else bound)
+        for count in _compiled_counts(op)
+    ), _compiled_counts(op)
+
+
+def _op(s, dtype="float64"):
+    """The op the bucketed path uses for s without tensor parameters."""
+    if BACKEND == "tensorflow":
+        return _kernels._tf_op(s, (), (), (1, ()), True, ((None,), dtype, ()))
+    return _kernels._jax_op(s, (), (), (1, ()), True)
+
+
+@no_retracing
+@pytest.mark.numerics
+def test_many_shapes_few_kernels(kernel_shapes):
+    # Distinct shapes with sizes up to 2^14, and one large one. Fewer on JAX,
+    # whose eager reshape, pad and slice compile for each new shape (as any
+    # eager JAX op does; a few milliseconds each).
+    rng = np.random.default_rng(SEED)
+    shapes = set()
+    while len(shapes) < (300 if BACKEND == "tensorflow" else 40):
+        shapes.add((int(rng.integers(1, 128)), int(rng.integers(0, 129))))
+    shapes = sorted(shapes) + [((1 << 20) + 3,)]
+    for shape in shapes:
+        x = _inputs(shape, "float32")
+        y = keras_acts.mish(x)
+        if shape == shapes[-1] or shape[-1] in (0, 1, 127):
+            xn = to_numpy(x).astype(np.float64)
+            rtol, atol = TOLERANCES["float32"]
+            assert_close(to_numpy(y), reference("mish")(xn), rtol, atol, xn)
+    if BACKEND == "torch":
+        return
+    bound = len(_buckets(math.prod(shape) for shape in shapes))
+    assert bound <= 45
+    assert len(kernel_shapes) <= bound
+
+
+@no_retracing
+def test_changing_dtypes_and_ranks_do_not_retrace():
+    # The no_retracing fixture fails on TensorFlow's retracing warning.
+    for _ in range(3):
+        for dtype in ("float32", "float64", "float16", "bfloat16"):
+            for shape in [(5,), (3, 7), (2, 3, 4), (9,), (4, 4)]:
+                for fn in (keras_acts.mish, keras_acts.gelu, keras_acts.swish):
+                    y = fn(
+                        _inputs(shape, "float32")
+                        if dtype != "float64"
+                        else _inputs(shape)
+                    )
+                    y = fn(keras.ops.cast(y, dtype))
+                    assert keras.backend.standardize_dtype(y.dtype) == dtype
+
+
+@no_retracing
+@pytest.mark.numerics
+def test_softmax_at_many_shapes():
+    ref = reference("softmax")
+    for i, shape in enumerate([(1, 1), (3, 5), (0, 4), (4, 0), (2, 3, 7), (6, 9)]):
+        x = _inputs(shape, seed=SEED + i)
+        g = np.random.default_rng(SEED - i).normal(size=shape)
+        gt = keras.ops.convert_to_tensor(g)
+        y = keras_acts.softmax(x)
+        xn = to_numpy(x)
+        rtol, atol = TOLERANCES["float64"]
+        assert_close(to_numpy(y), ref(xn), rtol, atol)
+        (dx,) = grad(lambda t, gt=gt: keras.ops.sum(gt * keras_acts.softmax(t)), x)
+        p = ref(xn)
+        expected = p * (g - np.sum(g * p, axis=-1, keepdims=True))
+        assert_close(to_numpy(dx), expected, rtol, atol)
+
+
+# --- learnable layers --------------------------------------------------------------
+
+
+def _perturbed(layer, shape):
+    layer.build(shape)
+    rng = np.random.default_rng(SEED)
+    for w in layer.trainable_weights:
+        value = to_numpy(w.value)
+        # Distinct per channel, inside every constraint's range.
+        w.assign(value * (1.0 + 0.1 * rng.uniform(0.0, 1.0, value.shape)))
+    return layer
+
+
+def _numpy_reference(name, layer, x):
+    if name == "PReLU":
+        return np.where(x >= 0, x, to_numpy(layer.alpha).astype(np.float64) * x)
+    params = {
+        w.name.removesuffix("_weight"): to_numpy(w.value).astype(np.float64)
+        for w in layer.trainable_weights
+    }
+    ref = reference(layer.spec.name)
+    out = np.empty_like(x)
+    for c in range(x.shape[-1]):  # The references take numbers: one channel each.
+        values = {k: float(v.reshape(-1)[c % v.size]) for k, v in params.items()}
+        out[..., c] = ref(x[..., c], **{**layer._fixed, **values})
+    return out
+
+
+@no_retracing
+@pytest.mark.parametrize("name", sorted(LAYERS))
+def test_learnable_layer_kernels_bounded_and_correct(name, kernel_shapes):
+    layer = _perturbed(LAYERS[name](), (None, None, 3))
+    rational = name in ("PAU", "HP1", "HP2", "OrthogonalPade")
+    for i, shape in enumerate(LAYER_SHAPES):
+        x = _inputs(shape, "float32", seed=SEED + i)
+        y, grads = layer_vjp(layer, x)
+        assert tuple(y.shape) == shape
+        assert all(
+            tuple(g.shape) == tuple(w.shape)
+            for g, w in zip(grads[1:], layer.trainable_weights, strict=True)
+        )
+        if shape[0] == 0:
+            assert all(not np.any(to_numpy(g)) for g in grads[1:])
+        if not rational:
+            xn = to_numpy(x).astype(np.float64)
+            assert_close(to_numpy(y), _numpy_reference(name, layer, xn), 2e-5, 2e-5, xn)
+    if BACKEND != "torch":
+        rows = {math.prod(shape[:-1]) for shape in LAYER_SHAPES}
+        assert len(kernel_shapes) <= len(_buckets(rows)), sorted(kernel_shapes)
+
+
+def _static_vjp(layer, x):
+    """layer_vjp with exact-shape kernels (a fixed-shape compiled caller)."""
+    if BACKEND == "tensorflow":
+        import tensorflow as tf
+
+        return tf.function(lambda x: layer_vjp(layer, x))(x)
+    if BACKEND == "jax":
+        import jax
+
+        others = [v.value for v in layer.non_trainable_weights]
+        weights = [w.value for w in layer.trainable_weights]
+
+        def run(x, values):
+            return layer.stateless_call(values, others, x)[0]
+
+        @jax.jit
+        def vjp(x, values):
+            y, pullback = jax.vjp(run, x, values)
+            gx, gw = pullback(jax.numpy.ones_like(y))
+            return y, [gx, *gw]
+
+        return vjp(x, weights)
+    pytest.skip("PyTorch has a single path")
+
+
+@pytest.mark.parametrize("name", sorted(LAYERS))
+def test_learnable_layer_padding_changes_nothing(name):
+    # Padded (eager) against the exact-shape kernels at sizes off a bucket,
+    # where padding rows join the parameter-gradient sums with cotangent 0.
+    layer = _perturbed(LAYERS[name](), (None, None, 3))
+    for i, shape in enumerate([(0, 2, 3), (33, 5, 3)]):
+        x = _inputs(shape, "float32", seed=SEED + i)
+        y, grads = layer_vjp(layer, x)
+        y0, grads0 = _static_vjp(layer, x)
+        assert_close(to_numpy(y), to_numpy(y0), 1e-6, 1e-6, what="values")
+        for g, g0 in zip(grads, grads0, strict=True):
+            assert_close(to_numpy(g), to_numpy(g0), 1e-5, 1e-4, what="gradients")
+
+
+# --- TensorFlow graphs with unknown sizes ------------------------------------------
+
+
+@pytest.mark.tensorflow
+def test_tensorflow_graph_with_unknown_sizes():
+    import tensorflow as tf
+
+    layer = _perturbed(L.TanhSoft(per_channel=True, beta=0.3, delta=0.5), (None, 3))
+    spec = tf.TensorSpec((None, None, 3), tf.float32)
+
+    @tf.function(input_signature=[spec])
+    def serve(x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = layer(keras_acts.mish(x))
+        return y, tape.gradient(y, [x, *layer.trainable_weights])
+
+    for n in range(1, 40):
+        x = _inputs((2, n, 3), "float32", seed=n)
+        y, grads = serve(x)
+        xn = to_numpy(x).astype(np.float64)
+        z = reference("mish")(xn)
+        expected = _numpy_reference("TanhSoft", layer, z)
+        assert_close(y.numpy(), expected, 2e-5, 2e-5)
+        if n in (1, 33):  # Gradients against exact-shape kernels.
+            _, grads0 = _static_vjp_graph(layer, x)
+            for g, g0 in zip(grads, grads0, strict=True):
+                assert_close(g.numpy(), g0.numpy(), 1e-5, 1e-4)
+    assert serve.experimental_get_tracing_count() == 1
+    op = _kernels._tf_op(
+        layer.spec,
+        tuple(sorted(layer._fixed.items())),
+        tuple(sorted(w.name.removesuffix("_weight") for w in layer.trainable_weights)),
+        (2, ((1, 3),) * 4),
+        True,
+        ((None, 3), "float32", ("float32",) * 4),
+    )
+    assert _compiled_counts(op)[0] == 1
+
+
+def _static_vjp_graph(layer, x):
+    import tensorflow as tf
+
+    @tf.function
+    def run(x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = layer(keras_acts.mish(x))
+        return y, tape.gradient(y, [x, *layer.trainable_weights])
+
+    return run(x)
