@@ -50,7 +50,7 @@ MODELS = {
     "mobilenet_v3_small": ("hard_swish", "keras.applications.MobileNetV3Small"),
 }  # fmt: skip
 LAYER_MODELS = ("mlp", "transformer")  # Where a learnable layer replaces GELU.
-MODES = {"tensorflow": ("tf.function", "jit"), "jax": ("jit",)}
+MODES = {"tensorflow": ("tf.function", "jit"), "jax": ("jit",), "torch": ("eager",)}
 FULL = {"batch": 16, "image": 64, "tokens": 256, "seq": 128, "scale": 1}
 QUICK = {"batch": 2, "image": 32, "tokens": 8, "seq": 8, "scale": 32}
 CLASSES = 10
@@ -164,6 +164,13 @@ class Memory:
             gpus = tf.config.list_physical_devices("GPU")
             self.device = "GPU:0" if gpus else "CPU:0"
             self.source = f"TF allocator ({self.device})"
+        elif backend == "torch":
+            import torch
+
+            self.device = "cuda" if torch.cuda.is_available() else "cpu"
+            self.source = (
+                "torch CUDA allocator" if self.device == "cuda" else "peak RSS"
+            )
         else:
             import jax
 
@@ -184,6 +191,10 @@ class Memory:
             )
         if self.source == "peak RSS":
             return _rss_mib()["VmRSS"]
+        if self.backend == "torch":
+            import torch
+
+            return torch.cuda.memory_allocated() / 2**20
         return self.device.memory_stats()["bytes_in_use"] / 2**20
 
     def reset(self):
@@ -194,6 +205,10 @@ class Memory:
         elif self.source == "peak RSS":
             with open("/proc/self/clear_refs", "w") as f:
                 f.write("5")  # Resets VmHWM to the current RSS.
+        elif self.backend == "torch":
+            import torch
+
+            torch.cuda.reset_peak_memory_stats()
 
     def peak(self):
         if self.backend == "tensorflow":
@@ -202,6 +217,10 @@ class Memory:
             return tf.config.experimental.get_memory_info(self.device)["peak"] / 2**20
         if self.source == "peak RSS":
             return _rss_mib()["VmHWM"]
+        if self.backend == "torch":
+            import torch
+
+            return torch.cuda.max_memory_allocated() / 2**20
         return self.device.memory_stats()["peak_bytes_in_use"] / 2**20
 
 
@@ -274,6 +293,11 @@ def environment():
 
         env["tensorflow"] = tf.__version__
         env["device"] = "GPU" if tf.config.list_physical_devices("GPU") else "CPU"
+    elif env["keras_backend"] == "torch":
+        import torch
+
+        env["torch"] = torch.__version__
+        env["device"] = "GPU" if torch.cuda.is_available() else "CPU"
     elif env["keras_backend"] == "jax":
         import jax
 
@@ -330,7 +354,9 @@ def run(args, size):
         order = [(b, m) for b in args.backends for m in args.models]
         rng.shuffle(order)
         for backend, model in order:
-            modes = [m for m in MODES[backend] if m in args.modes]
+            modes = MODES[backend]
+            if backend == "tensorflow":
+                modes = [m for m in modes if m in args.modes]
             # JAX's peak (on GPU) cannot be reset: a process per variant.
             split = backend == "jax"
             jobs = jobs_for(model, args.layers, split)
@@ -382,7 +408,7 @@ def table(rows):
         "|---|---|---|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
-        backend = "TF" if r["backend"] == "tensorflow" else "JAX"
+        backend = {"tensorflow": "TF", "jax": "JAX"}.get(r["backend"], r["backend"])
         ours, total = r["kernels"]
         digits = 0 if r["peak_mib"] >= 10 else 2  # Quick runs' tiny models.
         lines.append(
@@ -391,6 +417,45 @@ def table(rows):
             f"| {r['x_peak']:.2f}× | {r['ms']:.1f} | {r['x_ms']:.2f}× |"
         )
     return "\n".join(lines)
+
+
+def report(results):
+    """Prints the Markdown report of one run, or of several runs' JSON files."""
+    print("# keras_acts on real models\n")
+    envs, rows = {}, []
+    for result in results:
+        load = ", ".join(f"{v:.2f}" for v in result.get("load_average", ()))
+        a = result["args"]
+        print(f"- {result['date']}, load average {load or '?'} at the start; "
+              f"{result.get('machine', '?')}; backends {', '.join(a['backends'])}, "
+              f"models {', '.join(a['models'])}.")  # fmt: skip
+        envs.update(result["environments"])
+        rows += result["rows"]
+    size = results[0]["size"]
+    for backend, env in envs.items():
+        versions = ", ".join(
+            f"{k} {v}"
+            for k, v in env.items()
+            if k not in ("taken_over", "memory_source", "keras_backend")
+        )
+        taken = ", ".join(env["taken_over"]) or "none"
+        print(f"- {backend}: {versions}; Keras names taken over: {taken}.")
+    a = results[0]["args"]
+    print(
+        f"\nBatch {size['batch']}; images {size['image']}×{size['image']}×3, "
+        f"MLP {size['tokens']} tokens, transformer {size['seq']} tokens"
+        + (f" (widths ÷{size['scale']})" if size["scale"] > 1 else "")
+        + f"; {a['warmup']} warm-up and {a['steps']} timed steps per process, "
+        f"median of {a['rounds']} round(s). Peak: training peak over the timed "
+        "steps minus memory in use before the model was built. ×Keras: median "
+        "of per-round ratios to plain Keras (a process without keras_acts) in "
+        "the same mode. keras_acts kernels: activations computed by keras_acts "
+        "/ all activation functions and activation layers (Keras's ReLU "
+        "layers not counted).\n"
+    )
+    print(table(rows) + "\n")
+    sources = sorted({f"{r['backend']}: {r['memory_source']}" for r in rows})
+    print("Memory source: " + "; ".join(sources) + ".")
 
 
 def main(argv=None):
@@ -403,7 +468,7 @@ def main(argv=None):
     parser.add_argument("--backends", nargs="+", choices=list(MODES))
     parser.add_argument("--modes", nargs="+", default=["tf.function", "jit"],
                         choices=["tf.function", "jit"],
-                        help="TensorFlow modes (JAX always jit)")  # fmt: skip
+                        help="TensorFlow modes (JAX: jit; torch: eager)")  # fmt: skip
     parser.add_argument("--layers", nargs="*", default=["ChannelPReLU"],
                         help="keras_acts.layers classes to try in place of GELU "
                         "in the MLP and transformer")  # fmt: skip
@@ -418,10 +483,20 @@ def main(argv=None):
         "round of one step, the current Keras backend, tf.function only",
     )
     parser.add_argument("--json", metavar="PATH", help="also save results as JSON")
+    parser.add_argument("--from-json", nargs="+", metavar="PATH",
+                        help="print one report from the --json files of "
+                        "earlier runs (same sizes)")  # fmt: skip
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
         worker(json.loads(args.worker))
+        return 0
+    if args.from_json:
+        results = []
+        for path in args.from_json:
+            with open(path) as f:
+                results.append(json.load(f))
+        report(results)
         return 0
 
     size = dict(QUICK if args.quick else FULL)
@@ -436,39 +511,23 @@ def main(argv=None):
         size["batch"] = args.batch
 
     start = time.perf_counter()
+    load = os.getloadavg()
     envs, samples = run(args, size)
-    date = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    print("# keras_acts on real models\n")
-    load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
-    print(f"{date}, load average {load}, {os.cpu_count()} CPUs, "
-          f"{platform.processor() or platform.machine()}, Python "
-          f"{platform.python_version()}.")  # fmt: skip
-    for backend, env in envs.items():
-        versions = ", ".join(
-            f"{k} {v}"
-            for k, v in env.items()
-            if k not in ("taken_over", "memory_source")
-        )
-        print(f"{backend}: {versions}; taken over: {', '.join(env['taken_over'])}.")
-    print(
-        f"\nBatch {size['batch']}; images {size['image']}×{size['image']}×3, "
-        f"MLP {size['tokens']} tokens, transformer {size['seq']} tokens"
-        + (f" (widths ÷{size['scale']})" if size["scale"] > 1 else "")
-        + f"; {args.warmup} warm-up and {args.steps} timed steps per process, "
-        f"median of {args.rounds} round(s). Peak: training peak over the timed "
-        "steps, from the allocator (TF) or as noted, minus memory in use "
-        "before the model was built. ×Keras: median of per-round ratios to "
-        "plain Keras (no keras_acts import) in the same mode.\n"
-    )
-    rows = summarize(samples, args.rounds)
-    print(table(rows) + "\n")
-    sources = sorted({f"{r['backend']}: {r['memory_source']}" for r in rows})
-    print("Memory source: " + "; ".join(sources) + ".")
+    result = {
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "load_average": load,
+        "machine": f"{os.cpu_count()} CPUs, {platform.machine()}, "
+        f"Python {platform.python_version()}",
+        "environments": envs,
+        "args": vars(args),
+        "size": size,
+        "rows": summarize(samples, args.rounds),
+    }
+    report([result])
     print(f"\nTotal time: {time.perf_counter() - start:.0f} s.")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"environments": envs, "args": vars(args), "size": size,
-                       "rows": rows, "date": date}, f, indent=2)  # fmt: skip
+            json.dump(result, f, indent=2)
     return 0
 
 
