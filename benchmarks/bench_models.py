@@ -394,11 +394,17 @@ def summarize(samples, rounds):
             "ms": statistics.median(r["ms"] for r in runs),
             "x_ms": ratio("ms"),
         })  # fmt: skip
-    order = {m: i for i, m in enumerate(MODELS)}
-    rows.sort(key=lambda r: (r["backend"] != "tensorflow", r["mode"],
-                             order[r["model"]], r["variant"] != "keras",
-                             r["variant"]))  # fmt: skip
     return rows
+
+
+def _sorted(rows):
+    """Backend, mode, model (in MODELS' order), then plain Keras first."""
+    backends = {b: i for i, b in enumerate(MODES)}
+    modes = {"tf.function": 0, "jit": 1, "eager": 2}
+    models = {m: i for i, m in enumerate(MODELS)}
+    return sorted(rows, key=lambda r: (backends[r["backend"]], modes[r["mode"]],
+                                       models[r["model"]], r["variant"] != "keras",
+                                       r["variant"]))  # fmt: skip
 
 
 def table(rows):
@@ -453,7 +459,7 @@ def report(results):
         "/ all activation functions and activation layers (Keras's ReLU "
         "layers not counted).\n"
     )
-    print(table(rows) + "\n")
+    print(table(_sorted(rows)) + "\n")
     sources = sorted({f"{r['backend']}: {r['memory_source']}" for r in rows})
     print("Memory source: " + "; ".join(sources) + ".")
 
