@@ -189,7 +189,7 @@ class Memory:
             return (
                 tf.config.experimental.get_memory_info(self.device)["current"] / 2**20
             )
-        if self.source == "peak RSS":
+        if self.source.startswith("peak RSS"):
             return _rss_mib()["VmRSS"]
         if self.backend == "torch":
             import torch
@@ -202,9 +202,12 @@ class Memory:
             import tensorflow as tf
 
             tf.config.experimental.reset_memory_stats(self.device)
-        elif self.source == "peak RSS":
-            with open("/proc/self/clear_refs", "w") as f:
-                f.write("5")  # Resets VmHWM to the current RSS.
+        elif self.source.startswith("peak RSS"):
+            try:
+                with open("/proc/self/clear_refs", "w") as f:
+                    f.write("5")  # Resets VmHWM to the current RSS.
+            except OSError:  # Then the peak is the whole process's.
+                self.source = "peak RSS (not reset: whole process)"
         elif self.backend == "torch":
             import torch
 
@@ -215,7 +218,7 @@ class Memory:
             import tensorflow as tf
 
             return tf.config.experimental.get_memory_info(self.device)["peak"] / 2**20
-        if self.source == "peak RSS":
+        if self.source.startswith("peak RSS"):
             return _rss_mib()["VmHWM"]
         if self.backend == "torch":
             import torch

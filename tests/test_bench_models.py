@@ -40,7 +40,7 @@ def test_quick_run_prints_its_table(tmp_path):
             "layer:ChannelPReLU": 4,
         }[variant]
         assert ours == expected, row
-        assert row["ms"] > 0 and row["peak_mib"] >= 0, row
+        assert row["ms"] > 0 and isinstance(row["peak_mib"], float), row
         line = re.search(
             rf"\| mlp \(gelu\) \| .* \| {re.escape(variant)} \|", done.stdout
         )
