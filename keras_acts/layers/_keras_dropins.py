@@ -143,6 +143,11 @@ class ReLU(_DropIn, keras.layers.ReLU):
         "Computed by Keras's own `relu` op, already one kernel with a lean gradient.",
     )
 
+    def __init__(
+        self, max_value=None, negative_slope=0.0, threshold=0.0, *args, **kwargs
+    ):
+        super().__init__(max_value, negative_slope, threshold, *args, **kwargs)
+
 
 @_saving.register
 class LeakyReLU(_DropIn, keras.layers.LeakyReLU):
@@ -159,6 +164,9 @@ class LeakyReLU(_DropIn, keras.layers.LeakyReLU):
         "Computed by keras_acts' kernel: Keras's values in float32 and below "
         "(Keras's op rounds the slope to float32 even for float64 inputs).",
     )
+
+    def __init__(self, negative_slope=0.3, *args, **kwargs):
+        super().__init__(negative_slope, *args, **kwargs)
     legacy_arguments = ("alpha",)
 
     def call(self, inputs):
@@ -177,6 +185,9 @@ class ELU(_DropIn, keras.layers.ELU):
         "Computed by keras_acts' fused kernel (forward and backward one kernel "
         "each; only the input is kept for the backward pass).",
     )
+
+    def __init__(self, alpha=1.0, *args, **kwargs):
+        super().__init__(alpha, *args, **kwargs)
 
     def call(self, inputs):
         return _kernels.apply(self.spec, inputs, {"alpha": self.alpha})
@@ -200,6 +211,9 @@ class Softmax(_DropIn, keras.layers.Softmax):
         "+-inf entries give the limit (the mass goes to the +inf entries) "
         "where Keras's gives NaN.",
     )
+
+    def __init__(self, axis=-1, *args, **kwargs):
+        super().__init__(axis, *args, **kwargs)
 
     # No `build`: Keras builds its stateless layers at construction, and
     # only while `build` is not overridden.
