@@ -628,11 +628,24 @@ def softmax(x, axis):
 def _softmax_forward(x, axis):
     big = _largest(_dtype(x))
     finite = ops.where(ops.isinf(x), ops.sign(x) * big, x)
-    y = ops.softmax(finite, axis=axis)
+    y = _softmax_op(finite, axis)
     # TensorFlow's CPU kernel can return numbers for the other entries of a
     # row with a NaN; a NaN anywhere in the row makes every entry unknown.
     nan_row = ops.any(ops.isnan(x), axis=axis, keepdims=True)
     return ops.where(nan_row, math.nan, y)
+
+
+def _softmax_op(x, axis):
+    """Keras's softmax op; TensorFlow's own where the rank is unknown.
+
+    (Keras 3.15's op needs the rank to check the axis; Keras 3.10's and
+    TensorFlow's do not.)
+    """
+    if _spec._rank(x) is None:
+        import tensorflow as tf
+
+        return tf.nn.softmax(x, axis=axis)
+    return ops.softmax(x, axis=axis)
 
 
 def _softmax_backward(y, g, axis):
@@ -664,7 +677,7 @@ def _tf_softmax(axis, rank, dtype, compiled):
         # TensorFlow's own softmax kernel is faster on CPU than XLA's; the
         # limits need the compiled form only when x has a NaN or an inf.
         nonfinite = tf.reduce_any(tf.logical_not(tf.math.is_finite(x)))
-        y = tf.cond(nonfinite, lambda: fwd(x), lambda: ops.softmax(x, axis=axis))
+        y = tf.cond(nonfinite, lambda: fwd(x), lambda: _softmax_op(x, axis))
         y.set_shape(x.shape)  # tf.cond drops the sizes the kernel left open.
         return y
 
