@@ -231,7 +231,9 @@ def bucket(n):
 
 
 # Every bucket size up to 2^48 values, for a lookup in TensorFlow graphs
-# (a search and a gather: fewer graph ops than computing it).
+# (a count and a gather: fewer graph ops than computing it; not
+# tf.searchsorted, whose LowerBound op TFLite's built-in ops lack, so a
+# served model with a dynamic batch would not convert).
 _BUCKETS = [_MIN_BUCKET] + [m << k for k in range(2, 46) for m in (5, 6, 7, 8)]
 
 
@@ -240,7 +242,8 @@ def _tf_bucket(n):
     import tensorflow as tf
 
     table = tf.constant(_BUCKETS, tf.int64)
-    return tf.gather(table, tf.searchsorted(table, n))
+    smaller = tf.cast(table[None, :] < n[:, None], tf.int64)
+    return tf.gather(table, tf.reduce_sum(smaller, axis=1))
 
 
 def _groups(shape, param_shapes):
