@@ -298,15 +298,11 @@ def _tf_dynamic(x):
     """Whether a TensorFlow call must not compile per shape."""
     import tensorflow as tf
 
-    if tf.executing_eagerly():
-        return True
-    if x.shape.rank is None or None not in x.shape:
-        return False
-    from tensorflow.python.ops import control_flow_util
-
-    # Inside an XLA-compiled function, which is compiled per shape anyway.
-    graph = tf.compat.v1.get_default_graph()
-    return not control_flow_util.GraphOrParentsInXlaContext(graph)
+    # Eager calls only. Graphs with unknown sizes (serving, `fit` with a
+    # None batch) keep the exact kernels, compiled per shape: the bucketed
+    # form (pad, reshape, slice on sizes known at run time) broke the TFLite
+    # conversion of exported models (reshapes TFLite cannot prepare).
+    return tf.executing_eagerly()
 
 
 def _tf_bucketed(op, groups, x, tensors):
