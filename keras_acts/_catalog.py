@@ -59,12 +59,21 @@ def _is_float64(x):
 # kernels through keras.ops (`ops.tanh` is `torch.tanh`), as they do for
 # float64 everywhere. This is the one place the backends' numerics differ;
 # the formulas and derivatives call these and are shared.
+# TensorFlow inference graphs with unknown sizes (served models) also run op
+# by op, uncompiled (see `_kernels._tf_inference_graph`): they take these
+# paths too, except where PyTorch-only functions or TFLite's missing Erf
+# built-in say otherwise.
 _TORCH = keras.backend.backend() == "torch"
+
+
+def _op_by_op():
+    """True where each op runs as its own pass over memory, not fused."""
+    return _TORCH or _kernels.op_by_op()
 
 
 def _native(x):
     """True where the primitives call the backend's own functions."""
-    return _TORCH or _is_float64(x)
+    return _op_by_op() or _is_float64(x)
 
 
 def _reduce_by_pi(x):
@@ -174,7 +183,7 @@ def _softplus_and_gate(x):
     On torch (float32 and below) torch's softplus, and no gate (None):
     sigmoid is then torch's own as well.
     """
-    if _TORCH and not _is_float64(x):
+    if _op_by_op() and not _is_float64(x):
         return ops.softplus(x), None
     # log(1 + e^x) without overflow: max(x, 0) + log1p(e^-|x|).
     u = ops.exp(-ops.abs(x))
@@ -279,7 +288,7 @@ def _tanh_fraction(x):
     rounds to +-1. float64 and torch keep tanh; d is then None, an exact 1
     (`_times`, `_divide`).
     """
-    if _TORCH:
+    if _op_by_op():
         t = _kernels.tanh(x)
         # No `where` (slow on torch's CPU): (1 - t)(1 + t) is exactly 0
         # where t rounds to +-1, and exact in 1 - t near there.
@@ -329,9 +338,10 @@ def _erf(x):
     TFLite has no Erf built-in: with `ops.erf` a converted model needs Select
     TF ops. This form (clip, multiply, add, divide) is what XLA computes for a
     float32 erf anyway, so training is unchanged and the exported inference
-    graph converts with built-in ops only. float64 keeps the library erf.
+    graph converts with built-in ops only. float64 and torch keep the
+    library erf.
     """
-    if _native(x):
+    if _TORCH or _is_float64(x):
         return ops.erf(x)
     n, d = _odd_rational(x, _ERF_CLIP, _ERF_SCALE, _ERF_P_T, _ERF_Q_T)
     return n / d
@@ -439,7 +449,7 @@ _MISH_LOW = 1e4
 
 
 def _tanh_softplus(x):
-    if _TORCH:
+    if _op_by_op():
         return _kernels.tanh(_softplus(x))
     e = ops.exp(_minimum(x, _EXP_CLAMP))
     n = e * (e + 2.0)
@@ -526,6 +536,8 @@ def selu(x):
     when used with LeCun-normal weights and AlphaDropout (see
     `keras_acts.check_self_normalizing`).
     """
+    if _op_by_op() and not _is_float64(x):
+        return ops.selu(x)  # The backend's one kernel, not four passes.
     return ops.where(
         x > 0,
         _SELU_SCALE * x,
@@ -567,6 +579,8 @@ def elu(x, alpha=1.0):
     The output lower bound given is the one for alpha 1; in general it is
     -alpha. With alpha 1 the first derivative is continuous at 0.
     """
+    if _op_by_op() and _is(alpha, 1.0) and not _is_float64(x):
+        return ops.elu(x)  # The backend's one kernel, not four passes.
     return ops.where(x > 0, x, alpha * ops.expm1(_minimum(x, 0.0)))
 
 
@@ -887,6 +901,10 @@ def gelu(x, approximate="none"):
         return x / (1.0 + ops.exp(-u))
     if approximate == "sigmoid":
         return x / (1.0 + ops.exp(-_GELU_SIGMOID_SLOPE * x))
+    if _op_by_op() and not _is_float64(x):
+        # The backend's one gelu kernel (TFLite: its GELU built-in), not
+        # the erf formula's dozens of passes.
+        return ops.gelu(x, approximate=False)
     return x * _normal_cdf(x)
 
 
@@ -1180,7 +1198,7 @@ def _tanhsoft_gate(x, alpha, beta, gamma):
 
 def _log_delta_plus_exp(x, delta):
     """ln(delta + e^x), stably; exactly x for delta = 0."""
-    if _TORCH and not _is(delta, 0) and not _is_float64(x):
+    if _op_by_op() and not _is(delta, 0) and not _is_float64(x):
         return _torch_log_delta_plus_exp(x, delta)
     return _log_delta_plus_exp_parts(x, delta)[0]
 
@@ -1202,8 +1220,8 @@ def _log_delta_plus_exp_parts(x, delta):
     """
     if _is(delta, 0):
         return x, None, None
-    if _TORCH and not _is_float64(x):
-        # L' = sigmoid(x - ln delta), torch's own.
+    if _op_by_op() and not _is_float64(x):
+        # L' = sigmoid(x - ln delta), the backend's own.
         if _is(delta, 1):
             return _softplus(x), ops.sigmoid(x), None
         log_delta = math.log(delta) if _is_number(delta) else ops.log(delta)

@@ -20,6 +20,8 @@ with a custom gradient:
 Other backends (numpy) get the plain formula; numpy has no gradients.
 """
 
+import contextlib
+import contextvars
 import functools
 import math
 
@@ -160,6 +162,11 @@ def apply(spec, x, values, param_grads=True):
     key = (spec, static_key, names, layout, bool(param_grads))
     backend = keras.backend.backend()
     if backend == "tensorflow":
+        if _tf_inference_graph(x):
+            # Plain graph ops: nothing to compile per shape, nothing to save
+            # for a backward pass no tape will ask for.
+            with _placed_op_by_op():
+                return forward(spec, x, static, dict(zip(names, tensors, strict=True)))
         groups = _groups(x.shape, layout[1]) if _tf_dynamic(x) else None
         if groups is None:
             return _tf_op(*key)(x, *tensors)
@@ -305,6 +312,65 @@ def _tf_dynamic(x):
     return tf.executing_eagerly()
 
 
+# Set while a formula is placed as plain graph ops (a TensorFlow inference
+# graph with unknown sizes): the primitives in _catalog then call the
+# backend's own functions, as on PyTorch, instead of XLA-tuned arithmetic.
+_OP_BY_OP = contextvars.ContextVar("keras_acts_op_by_op", default=False)
+
+
+def op_by_op():
+    """Whether the formula being placed runs op by op (not one kernel)."""
+    return _OP_BY_OP.get()
+
+
+@contextlib.contextmanager
+def _placed_op_by_op():
+    token = _OP_BY_OP.set(True)
+    try:
+        yield
+    finally:
+        _OP_BY_OP.reset(token)
+
+
+def inference_graph(x):
+    """Whether `x` is placed in a TensorFlow inference graph of unknown sizes,
+    where formulas run op by op (`_tf_inference_graph`)."""
+    if keras.backend.backend() != "tensorflow" or not hasattr(x, "shape"):
+        return False
+    return _tf_inference_graph(x)
+
+
+def _tf_inference_graph(x):
+    """Whether a TensorFlow call is traced into a graph for inference only,
+    with sizes unknown until it runs, and outside any XLA compilation.
+
+    That is a served model (`model.export`, a `tf.function` with an input
+    signature, `predict` with a None batch): a compiled kernel there would
+    be compiled again at every new input size, costing ~100 ms per new
+    sequence length and memory that keeps growing. The formula's plain ops
+    run at any size. Training graphs (a tape is recording) keep the fused
+    kernels, whose backward keeps only the input; inside an XLA compilation
+    the outer compilation is per shape anyway.
+    """
+    import tensorflow as tf
+
+    if tf.executing_eagerly() or x.shape.is_fully_defined():
+        return False
+    return not _tf_recording() and not _tf_in_xla()
+
+
+def _tf_in_xla():
+    """Whether the graph being built is compiled by XLA (jit_compile=True)."""
+    import tensorflow as tf
+
+    try:
+        from tensorflow.python.ops import control_flow_util
+    except ImportError:  # A TensorFlow without it: assume compiled (kernels).
+        return True
+    graph = tf.compat.v1.get_default_graph()
+    return bool(control_flow_util.GraphOrParentsInXlaContext(graph))
+
+
 def _tf_bucketed(op, groups, x, tensors):
     import tensorflow as tf
 
@@ -383,7 +449,15 @@ def forward(spec, x, static, dynamic):
         # Inside the compiled kernel only: Keras's own ops (relu, tanh, ...)
         # already give the limits, and extra ops outside a kernel would be
         # kept by the tape.
-        y = _limits_at_infinity(spec, xc, y, params)
+        if op_by_op():
+            # Placed op by op, the limits' four passes are paid only when x
+            # has a NaN or an inf (one reduction decides).
+            finite = ops.all(ops.isfinite(xc))
+            y = ops.cond(
+                finite, lambda: y, lambda: _limits_at_infinity(spec, xc, y, params)
+            )
+        else:
+            y = _limits_at_infinity(spec, xc, y, params)
     return ops.cast(y, dtype)
 
 

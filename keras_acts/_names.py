@@ -25,7 +25,7 @@ import os
 
 import keras
 
-from keras_acts import _keras_internals, _spec
+from keras_acts import _keras_internals, _kernels, _spec
 
 # Keras names whose string keras_acts resolves to its fused kernel, per
 # backend. The rule: forward+backward at most 0.85x Keras's own function in
@@ -101,6 +101,10 @@ def drop_in(keras_name):
             strings = any(isinstance(v, str) for v in params.values())
             if unknown or strings:
                 raise  # Not a Keras argument either: say what is allowed.
+            return original(x, *args, **kwargs)
+        if set(given) <= set(keras_args) and _kernels.inference_graph(x):
+            # Served with unknown sizes: nothing is fused or compiled there,
+            # and Keras's own op is the fastest plain graph op.
             return original(x, *args, **kwargs)
         return spec.public(x, **params)
 

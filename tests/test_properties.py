@@ -51,6 +51,7 @@ from _util import (
     dtype_of,
     fd_derivative,
     grad,
+    limit,
     non_smooth_points,
     rounded,
     tensor,
@@ -417,26 +418,6 @@ def test_nan_gives_nan(subject, dtype):
     assert np.isnan(y[nan]).all(), f"{subject.id}({dtype}) at NaN gave {y[nan]}"
     expected = _run(subject, x[~nan], dtype)
     np.testing.assert_array_equal(y[~nan], expected)
-
-
-def limit(ref, sign):
-    """f(sign * inf) from a float64 reference: a number, +-inf, or NaN if none.
-
-    Far points x = sign * s * (1, 0.3, 0.1, 0.03) for s = 1e300 (or 1e150,
-    1e30 where the reference overflows to NaN there): values that all exceed
-    sqrt(s) in magnitude, with one sign, mean a limit of +-inf; values that
-    agree to 1e-12 are the limit; anything else (sin) has no limit.
-    """
-    for scale in (1e300, 1e150, 1e30):
-        v = ref(sign * scale * np.array([1.0, 0.3, 0.1, 0.03]))
-        if np.isnan(v).any():
-            continue
-        if (np.abs(v) > np.sqrt(scale)).all() and abs(np.sign(v).sum()) == v.size:
-            return float(np.sign(v[0]) * np.inf)
-        if np.ptp(v) <= 1e-12 * (1.0 + np.abs(v).max()):
-            return float(v[0])
-        return float("nan")
-    raise AssertionError("the reference is NaN far out")
 
 
 @pytest.mark.numerics

@@ -9,6 +9,7 @@ against float64 references, or against the exact-shape kernels that
 tests/test_activations.py and tests/test_layers.py check.
 """
 
+import functools
 import math
 
 import keras
@@ -20,11 +21,16 @@ from _util import (
     TOLERANCES,
     assert_close,
     away_from,
+    cases,
     fd_derivative,
     grad,
+    inputs_for,
     layer_vjp,
+    limit,
     non_smooth_points,
     reference,
+    rounded,
+    tensor,
     to_numpy,
 )
 
@@ -377,6 +383,46 @@ def test_tensorflow_graph_with_unknown_sizes():
     # Traced once; its kernels are exact-shape (compiled per shape) in graphs:
     # the bucketed form did not convert to TFLite (see _kernels._tf_dynamic).
     assert serve.experimental_get_tracing_count() == 1
+
+
+@pytest.mark.numerics
+@pytest.mark.tensorflow
+@pytest.mark.parametrize("dtype", ["float32", "float16"])
+@pytest.mark.parametrize("name,params", cases())
+def test_tensorflow_inference_graph_values(name, params, dtype, monkeypatch):
+    """A served graph (unknown sizes, no tape) runs the formula as plain ops.
+
+    Nothing is compiled there (no XLA kernel is even built), and the values
+    match the float64 reference as the kernels' do, limits at +-inf and NaN
+    propagation included (as test_properties.py checks the kernels).
+    """
+    import tensorflow as tf
+
+    def no_kernel(*args, **kwargs):
+        raise AssertionError("a compiled kernel was built for an inference graph")
+
+    monkeypatch.setattr(_kernels, "_tf_op", no_kernel)
+    fn = functools.partial(getattr(keras_acts, name), **params)
+    ref = functools.partial(reference(name), **params)
+    x = rounded(inputs_for(name), dtype)
+    served = tf.function(fn, input_signature=[tf.TensorSpec([None] * x.ndim, dtype)])
+    y = to_numpy(served(tensor(x, dtype)))
+    assert y.dtype == np.dtype(dtype)
+    rtol, atol = TOLERANCES[dtype]
+    with np.errstate(over="ignore"):  # Past float16's range: inf, as it rounds.
+        expected = ref(x).astype(dtype).astype(np.float64)
+    assert_close(y, expected, rtol, atol, x, f"served {name}{params} {dtype}")
+    if x.ndim != 1:
+        return  # softmax: its own path, tested at +-inf in test_properties.py.
+    special = np.array([-np.inf, np.inf, np.nan, 1.0])
+    y = to_numpy(served(tensor(special, dtype)))
+    assert np.isnan(y[2]) and not np.isnan(y[3]), y
+    expected = np.array([limit(ref, -1.0), limit(ref, 1.0)])
+    none = np.isnan(expected)  # No limit: a value in the declared range.
+    low, high = keras_acts.info(name).output_range
+    ok = (y[:2][none] >= low) & (y[:2][none] <= high)
+    assert ok.all(), f"served {name}{params} at +-inf: {y[:2]}"
+    assert_close(y[:2][~none], expected[~none], rtol, atol, special[:2][~none], name)
 
 
 def _static_vjp_graph(layer, x):
