@@ -9,7 +9,9 @@ extra), which browsers typeset natively: the built pages need no JavaScript
 renderer, no CDN and no font download to show maths, online or offline.
 
 A formula latex2mathml cannot convert fails the build, naming the page and
-the formula.
+the formula. So does a page that would load anything from another host (a
+script, a stylesheet, a font, an image: `external_resources`), so no theme
+option or extra script can bring a CDN back unnoticed.
 
 mkdocs.yml loads it (``hooks:``).
 """
@@ -59,3 +61,29 @@ def typeset(text, where="<html>"):
 
 def on_page_content(html_text, page, **kwargs):
     return typeset(html_text, where=page.file.src_uri)
+
+
+# What a page loads when it is viewed (not where its links point): elements
+# whose src, or link elements whose href, name another host, and CSS imports.
+_LOADS = re.compile(
+    r"<(?:script|img|iframe|source|video|audio|embed)\b[^>]*?\bsrc=[\"']?"
+    r"((?:https?:)?//[^\"'\s>]+)"
+    r"|<link\b[^>]*?\bhref=[\"']?((?:https?:)?//[^\"'\s>]+)"
+    r"|@import\s+(?:url\()?[\"']?((?:https?:)?//[^\"')\s]+)",
+    re.I,
+)
+
+
+def external_resources(html_text):
+    """The URLs on other hosts that a page would load when viewed."""
+    return [next(g for g in m.groups() if g) for m in _LOADS.finditer(html_text)]
+
+
+def on_post_page(output, page, **kwargs):
+    found = external_resources(output)
+    if found:
+        raise ValueError(
+            f"{page.file.src_uri}: the page would load {sorted(set(found))} from "
+            "the network; the docs must work offline (bundle it instead)."
+        )
+    return output
