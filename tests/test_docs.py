@@ -252,6 +252,19 @@ def test_layer_pages_name_no_private_class(generated):
     )
 
 
+def test_docstrings_write_formulas_as_maths():
+    """The API pages show formulas typeset, not as LaTeX source in code."""
+    from keras_acts import constraints, layers
+
+    documented = [keras_acts.info(n).public for n in keras_acts.names()]
+    documented += [getattr(layers, n) for n in layers.__all__]
+    documented += [getattr(constraints, n) for n in constraints.__all__]
+    for obj in documented:
+        doc = obj.__doc__
+        assert "Formula: $" in doc or "$F(x) = " in doc, obj  # rational units
+        assert "Formula: ``" not in doc, obj
+
+
 def test_benchmarks_give_results_before_method():
     text = (ROOT / "docs" / "benchmarks.md").read_text()
     headings = re.findall(r"^## (.+)$", text, re.M)
