@@ -32,6 +32,7 @@ PAGES = {
     "layer-PAU": "layers/PAU/",
     "catalog": "catalog/",
     "benchmarks": "benchmarks/",
+    "api": "api/",
 }
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "chrome")
