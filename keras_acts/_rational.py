@@ -792,8 +792,8 @@ _COMMON_ARGS = """\
         numerator_degree: int, default 5. Degree m of the numerator (0 to 16).
         denominator_degree: int, default 4. Degree n of the denominator (1 to
             16).
-        version: "A" (default) or "B". "A": D = 1 + sum_j |b_j| |f_j(x)|;
-            "B": D = 1 + |sum_j b_j f_j(x)|. Both are >= 1 everywhere.
+        version: "A" (default) or "B". "A": $D = 1 + \\sum_j |b_j| |f_j(x)|$;
+            "B": $D = 1 + |\\sum_j b_j f_j(x)|$. Both are $\\ge 1$ everywhere.
         approximate: str or callable, default "leaky_relu". The activation
             the unit starts as: the coefficients are a float64 NumPy
             least-squares fit to it on `fit_range`. A name from
@@ -839,14 +839,14 @@ _COMMON_ARGS = """\
 
 @_saving.register
 class PAU(_Rational):
-    __doc__ = f"""Padé Activation Unit: a learnable rational function.
+    __doc__ = rf"""Padé Activation Unit: a learnable rational function.
 
-    ``F(x) = P(x) / Q(x)`` with ``P(x) = a_0 + a_1 x + ... + a_m x^m`` and
+    $F(x) = P(x) / Q(x)$ with $P(x) = a_0 + a_1 x + \dots + a_m x^m$ and
 
-    * version "A" (safe PAU): ``Q(x) = 1 + |b_1| |x| + ... + |b_n| |x|^n``,
-    * version "B": ``Q(x) = 1 + |b_1 x + ... + b_n x^n|``.
+    * version "A" (safe PAU): $Q(x) = 1 + |b_1| |x| + \dots + |b_n| |x|^n$,
+    * version "B": $Q(x) = 1 + |b_1 x + \dots + b_n x^n|$.
 
-    Q >= 1, so the unit has no poles. Default degrees 5/4, initialised as
+    $Q \ge 1$, so the unit has no poles. Default degrees 5/4, initialised as
     leaky ReLU (slope 0.01) by a least-squares fit on [-3, 3]; for that
     case the fit's max error (about 0.014) is below that of the authors'
     published coefficients (about 0.030). The kernel evaluates the
@@ -902,18 +902,18 @@ class PAU(_Rational):
 
 @_saving.register
 class OrthogonalPade(_Rational):
-    __doc__ = f"""Orthogonal-Padé unit: a learnable rational function, orthogonal basis.
+    __doc__ = rf"""Orthogonal-Padé unit: learnable rational function, orthogonal basis.
 
-    ``F(x) = (c_0 f_0(x) + ... + c_m f_m(x)) / D(x)`` with
+    $F(x) = (c_0 f_0(x) + \dots + c_m f_m(x)) / D(x)$ with
 
     * version "A" (safe, the paper's form):
-      ``D(x) = 1 + |d_1| |f_1(x)| + ... + |d_n| |f_n(x)|``,
-    * version "B": ``D(x) = 1 + |d_1 f_1(x) + ... + d_n f_n(x)|``,
+      $D(x) = 1 + |d_1| |f_1(x)| + \dots + |d_n| |f_n(x)|$,
+    * version "B": $D(x) = 1 + |d_1 f_1(x) + \dots + d_n f_n(x)|$,
 
-    where f_i is one of the six families of the paper (`basis`):
-    "chebyshev_first_kind" (T_i), "chebyshev_second_kind" (U_i),
-    "hermite_probabilists" (He_i), "hermite_physicists" (H_i),
-    "laguerre" (L_i), "legendre" (P_i); conventions as in
+    where $f_i$ is one of the six families of the paper (`basis`):
+    "chebyshev_first_kind" ($T_i$), "chebyshev_second_kind" ($U_i$),
+    "hermite_probabilists" ($\mathit{{He}}_i$), "hermite_physicists" ($H_i$),
+    "laguerre" ($L_i$), "legendre" ($P_i$); conventions as in
     `numpy.polynomial` (chebyshev, hermite_e, hermite, laguerre, legendre).
     `HP1` and `HP2` are the paper's two best ("safe Hermite-Padé")
     presets. Initialisation, kernels and inspection as in `PAU`.
@@ -987,10 +987,10 @@ def _hermite_preset(name, basis, label):
             coefficient_regularizer, coefficient_constraint, **kwargs,
         )  # fmt: skip
 
-    doc = f"""{label}: safe Hermite-Padé unit, `OrthogonalPade` with basis "{basis}".
+    doc = rf"""{label}: safe Hermite-Padé unit, `OrthogonalPade` with basis "{basis}".
 
-    ``F(x) = sum_i c_i f_i(x) / (1 + sum_j |d_j| |f_j(x)|)`` with f_i the
-    {BASES[basis].title}. Same arguments as `OrthogonalPade` except `basis`.
+    $F(x) = \frac{{\sum_i c_i f_i(x)}}{{1 + \sum_j |d_j| \, |f_j(x)|}}$ with
+    $f_i$ the {BASES[basis].title}. Same arguments as `OrthogonalPade` except `basis`.
 {_HP_NOTE}
     Example:
 

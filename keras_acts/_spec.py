@@ -410,7 +410,7 @@ def _docstring(spec):
     lines = [spec.summary, ""]
     if spec.description:
         lines += [spec.description, ""]
-    lines += [f"Formula: ``{spec.formula}``", ""]
+    lines += [f"Formula: $f(x) = {spec.formula}$", ""]
     lines += ["Args:", "    x: Input tensor of any shape and float dtype."]
     for p in spec.params:
         lines.append(

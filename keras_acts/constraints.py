@@ -22,10 +22,10 @@ STRICT_MARGIN = 1e-4
 
 @_saving.register
 class Range(keras.constraints.Constraint):
-    """Clips a weight into ``[low, high]`` after each optimizer step.
+    r"""Clips a weight into ``[low, high]`` after each optimizer step.
 
-    Formula: ``w <- min(max(w, low), high)`` elementwise; a bound of None is
-    not applied.
+    Formula: $w \leftarrow \min(\max(w, \mathrm{low}), \mathrm{high})$
+    elementwise; a bound of None is not applied.
 
     Args:
         low: float or None, default None. Smallest allowed value.

@@ -9,7 +9,9 @@ checkout). There:
 * a model using a keras_acts-only name (``Dense(activation="tanhsoft")``), a
   keras_acts layer, a keras_acts layer as ``Dense(activation=...)`` or a
   keras_acts function on a functional-API tensor fails with an error that
-  names keras_acts and says ``pip install keras_acts``;
+  names keras_acts and says ``pip install keras_acts``: Keras's own message,
+  which no package can shorten or reorder, exactly as the saving guide
+  (docs/guides/saving.md) quotes it;
 * a model that uses only names Keras also has (``mish``, ``gelu``,
   ``swish``, ... resolved to keras_acts' kernels at save time) loads, and its
   predictions match the keras_acts model's within float32 rounding (Keras's
@@ -19,6 +21,7 @@ checkout). There:
 
 import json
 import os
+import pathlib
 import subprocess
 import sys
 import textwrap
@@ -30,6 +33,8 @@ from _util import SEED
 
 import keras_acts
 import keras_acts.layers as L
+
+SAVING_GUIDE = pathlib.Path(__file__).resolve().parent.parent / "docs/guides/saving.md"
 
 _SCRIPT = textwrap.dedent(
     """
@@ -149,3 +154,47 @@ def test_builtin_names_model_loads_without_keras_acts(loaded_without_keras_acts)
 def test_keras_never_imports_keras_acts(loaded_without_keras_acts):
     results, _, _ = loaded_without_keras_acts
     assert results["keras_acts imported"] is False
+
+
+# What Keras says after "Exception encountered:", per model of _needs_keras_acts.
+_CAUSE = {
+    "string": "Could not locate function 'keras_acts>tanhsoft'.",
+    "layer": "Could not locate class 'TanhSoft'.",
+    "layer-as-activation": "Could not locate class 'TanhSoft'.",
+    "functional-op": "Could not locate class 'ActivationOp'.",
+}
+
+
+@pytest.mark.parametrize("key", sorted(_needs_keras_acts()))
+def test_error_is_the_one_the_saving_guide_quotes(loaded_without_keras_acts, key):
+    """The message's shape, and the guide's quotes of it, are Keras's current ones.
+
+    Fails when Keras changes its message (then update the guide's section
+    "Loading where keras_acts is not installed") or when keras_acts' hint
+    leaves the entry Keras prints.
+    """
+    results, _, _ = loaded_without_keras_acts
+    message = results[key]["message"]
+    guide = SAVING_GUIDE.read_text()
+    functional = key == "functional-op"
+    model = "functional.Functional" if functional else "sequential.Sequential"
+    first_line = message.split("\n", 1)[0]
+    # Keras's wrapper comes first and names the model class...
+    assert first_line.startswith(f"<class 'keras.src.models.{model}'> could not"), (
+        first_line
+    )
+    assert first_line.split("> ", 1)[1] in guide, first_line
+    if not functional:
+        assert f"TypeError: {first_line}" in guide
+    # ...the cause after the last "Exception encountered:" (a Dense layer
+    # whose activation fails wraps it once more), then the entry with the hint.
+    assert "\n\nException encountered: " in message, message[-2000:]
+    cause = message.rsplit("\n\nException encountered: ", 1)[1]
+    assert cause.startswith(_CAUSE[key]), cause[:300]
+    assert _CAUSE[key].rstrip(".") in guide, _CAUSE[key]
+    entry = cause.split("Full object config: ", 1)[1]
+    assert "keras_acts" in entry
+    assert "pip install keras_acts" in entry and "import keras_acts" in entry
+    # The guide's quote of the cause is Keras's text up to the entry.
+    if key == "layer":
+        assert "Exception encountered: " + cause.split("{", 1)[0] in guide

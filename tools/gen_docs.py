@@ -56,11 +56,6 @@ def specs():
     return [keras_acts.info(name) for name in keras_acts.names()]
 
 
-def table_formula(formula):
-    # A "|" would end the table cell; \vert draws the same bar.
-    return "$" + formula.replace("|", r"\vert ") + "$"
-
-
 def yes_no(flag):
     return "yes" if flag else "no"
 
@@ -83,6 +78,34 @@ def layer_links(name, prefix="../layers/"):
         f"[`{short}`]({prefix}{short}.md)"
         for short in (full.rsplit(".", 1)[1] for full in _cli.layers_for(name))
     )
+
+
+def public_name(klass):
+    """The public dotted name of a class, or None for a private one."""
+    if klass is object:
+        return None
+    exported = vars(klass).get("_api_export_path")  # Keras's exported classes
+    if exported:
+        if isinstance(exported, str):
+            return exported
+        return next((e for e in exported if ".layers." in e), exported[0])
+    from keras_acts import layers
+
+    if getattr(layers, klass.__name__, None) is klass:
+        return f"keras_acts.layers.{klass.__name__}"
+    return None
+
+
+def public_bases(klass):
+    """Public names standing for `klass`'s bases: a private base (such as
+    `keras_acts._rational._Rational`) gives way to its own public bases."""
+    names = []
+    for base in klass.__bases__:
+        name = public_name(base)
+        for found in [name] if name else public_bases(base):
+            if found not in names:
+                names.append(found)
+    return names
 
 
 def first_line(doc):
@@ -279,11 +302,19 @@ _RATIONAL_NAMES = ("PAU", "OrthogonalPade", "HP1", "HP2")
 # --- Pages -----------------------------------------------------------------------
 
 
+CATALOG_COLUMNS = ("name", "what it is", "parameters", "trainable layer")
+
+
 def catalog_page():
+    """The catalog: one short row per activation, details on its own page.
+
+    Few, narrow columns (the summary wraps), so the table fits the page
+    without a horizontal scrollbar; the formula, plot, parameter ranges,
+    properties and reference are on the activation's page.
+    """
     rows = [
-        "| name | formula | output range | monotonic | smooth | parameters "
-        "| trainable layer | reference |",
-        "|---|---|---|---|---|---|---|---|",
+        "| " + " | ".join(CATALOG_COLUMNS) + " |",
+        "|" + "---|" * len(CATALOG_COLUMNS),
     ]
     for spec in specs():
         trainable = [
@@ -291,25 +322,27 @@ def catalog_page():
             for short in (f.rsplit(".", 1)[1] for f in _cli.layers_for(spec.name))
             if _is_trainable(short)
         ]
-        params = ", ".join(f"`{p.name}={p.default!r}`" for p in spec.params) or "-"
+        params = ", ".join(f"`{p.name}`" for p in spec.params) or "-"
+        summary = spec.summary.replace("|", "\\|")
         rows.append(
-            f"| [`{spec.name}`](activations/{spec.name}.md) "
-            f"| {table_formula(spec.formula)} "
-            f"| {_cli.format_range(spec.output_range)} "
-            f"| {yes_no(spec.monotonic)} | {yes_no(spec.smooth)} | {params} "
-            f"| {', '.join(trainable) or '-'} "
-            f"| [{spec.reference.citation}]({spec.reference.url}) |"
+            f"| [`{spec.name}`](activations/{spec.name}.md) | {summary} "
+            f"| {params} | {', '.join(trainable) or '-'} |"
         )
     return (
         GENERATED_NOTE
         + "# Catalog\n\n"
         + f"{len(rows) - 2} activations. Every name works as "
         '`activation="name"` in any Keras layer after `import keras_acts`, '
-        "and as the function `keras_acts.<name>`. *Trainable layer* lists the "
-        "`keras_acts.layers` classes that learn the parameters. Every "
+        "and as the function `keras_acts.<name>`. Each name links to its "
+        "page: formula, plot of f and f', parameters with defaults and "
+        "allowed values, properties and reference. *Trainable layer* lists "
+        "the `keras_acts.layers` classes that learn the parameters. Every "
         "activation also has a layer with fixed parameters, and there are "
         "layers with no string name (rational units, Maxout, SIREN and SELU "
-        "blocks): see [layers](layers/index.md).\n\n" + "\n".join(rows) + "\n"
+        "blocks): see [layers](layers/index.md). Output ranges, limits and "
+        "what the tests check for every name: [guarantees](guarantees.md).\n\n"
+        + "\n".join(rows)
+        + "\n"
     )
 
 
@@ -378,6 +411,7 @@ def layer_page(name, cls, caption):
             f"{first_line(cls.__doc__)}\n",
             f"![{name}: f and f']({name}.png)\n\n{caption}",
             "## API\n",
+            "Bases: " + ", ".join(f"`{b}`" for b in public_bases(cls)) + "\n",
             f"::: keras_acts.layers.{name}\n"
             "    options:\n"
             "      show_root_heading: false\n"

@@ -205,7 +205,7 @@ def _static_docstring(spec, name):
     ]
     if spec.description:
         lines += [spec.description, ""]
-    lines += [f"Formula: ``{spec.formula}``", "", "Args:"]
+    lines += [f"Formula: $f(x) = {spec.formula}$", "", "Args:"]
     lines += _param_lines(spec)
     lines += [
         "    **kwargs: Standard layer arguments (`name`, `dtype`, ...).",
@@ -397,7 +397,7 @@ def _learnable_docstring(spec, name, per_channel_default, note):
         lines += [textwrap.fill(note, 76), ""]
     if spec.description:
         lines += [spec.description, ""]
-    lines += [f"Formula: ``{spec.formula}``", "", "Args:"]
+    lines += [f"Formula: $f(x) = {spec.formula}$", "", "Args:"]
     for p in spec.params:
         lines.append(
             f"    {p.name}: {p.doc} Initial value; default ``{p.default!r}``; "

@@ -21,7 +21,7 @@ def _no_activation(kwargs, who):
 
 @_saving.register
 class SirenDense(keras.layers.Dense):
-    """SIREN layer: a Dense layer followed by ``sin(w0 * .)``, initialised for it.
+    r"""SIREN layer: a Dense layer followed by ``sin(w0 * .)``, initialised for it.
 
     Computes ``sin(w0 * (x W + b))``, the sine layer of SIREN. The weights
     follow the official SIREN code: ``W ~ U(-1/n, 1/n)`` in the first layer
@@ -31,7 +31,7 @@ class SirenDense(keras.layers.Dense):
     A SIREN ends with a plain linear `keras.layers.Dense` (no sine), as in
     the paper.
 
-    Formula: ``y = sin(w0 * (x W + b))``
+    Formula: $y = \sin(w_0 (x W + b))$
 
     Args:
         units: int > 0. Output size.
@@ -143,7 +143,7 @@ class SirenDense(keras.layers.Dense):
 
 @_saving.register
 class SELUDense(keras.layers.Dense):
-    """Self-normalising Dense layer: LeCun-normal weights, SELU, AlphaDropout.
+    r"""Self-normalising Dense layer: LeCun-normal weights, SELU, AlphaDropout.
 
     Bundles what SELU's self-normalisation needs (Klambauer et al. 2017):
     weights with variance 1/n (``lecun_normal``), zero bias, SELU, and
@@ -152,7 +152,7 @@ class SELUDense(keras.layers.Dense):
     inputs; `keras_acts.check_self_normalizing(model)` checks a model for the
     usual mistakes.
 
-    Formula: ``y = AlphaDropout(selu(x W + b))``
+    Formula: $y = \mathrm{AlphaDropout}(\mathrm{selu}(x W + b))$
 
     Args:
         units: int > 0. Output size.

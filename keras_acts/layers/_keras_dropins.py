@@ -28,7 +28,7 @@ def _docstring(spec, keras_layer, summary, args, note=""):
         "defaults and outputs,",
         f"also a layer form of `keras_acts.{spec.name}`. {note}".rstrip(),
         "",
-        f"Formula: ``{spec.formula}``",
+        f"Formula: $f(x) = {spec.formula}$",
         "",
         "Args:",
         *[f"    {line}" for line in args],

@@ -9,7 +9,7 @@ from keras_acts.layers._activation import check_int, check_kwargs, owner
 
 @_saving.register
 class Maxout(keras.layers.Layer):
-    """Maxout: each output unit is the maximum of a group of input channels.
+    r"""Maxout: each output unit is the maximum of a group of input channels.
 
     With C input channels along `axis` and ``k = C / num_units`` channels per
     group, output unit u is the maximum of the *contiguous* channels
@@ -21,7 +21,8 @@ class Maxout(keras.layers.Layer):
     ``num_units * k`` units to get the paper's maxout unit over k affine
     pieces.
 
-    Formula: ``y_u = max_{j < k} x_{u k + j}``, ``k = C / num_units``
+    Formula: $y_u = \max_{0 \le j < k} x_{u k + j}$, with
+    $k = C / \mathrm{num\_units}$
 
     Args:
         num_units: int >= 1. Number of output channels; must divide the

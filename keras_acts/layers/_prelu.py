@@ -22,7 +22,7 @@ _DATA_FORMATS = ("channels_last", "channels_first")
 
 @_saving.register
 class ChannelPReLU(keras.layers.Layer):
-    """Parametric ReLU: a leaky ReLU whose negative slope is learned per channel.
+    r"""Parametric ReLU: a leaky ReLU whose negative slope is learned per channel.
 
     Computed by the fused `keras_acts.leaky_relu` kernel with the slope as a
     tensor: the backward kernel returns the slope's gradient already summed
@@ -33,7 +33,7 @@ class ChannelPReLU(keras.layers.Layer):
     initialised to 0.25. `keras_acts.layers.PReLU` is the drop-in with
     Keras's defaults.
 
-    Formula: ``f(x) = x if x >= 0 else a_c * x`` (a_c: the slope of x's channel)
+    Formula: $f(x) = x$ if $x \ge 0$, else $a_c x$ ($a_c$: the slope of x's channel)
 
     Args:
         alpha_initializer: initializer for the slopes, default
@@ -202,7 +202,7 @@ class ChannelPReLU(keras.layers.Layer):
 
 @_saving.register
 class PReLU(ChannelPReLU):
-    """Parametric ReLU with Keras's defaults: a drop-in for `keras.layers.PReLU`.
+    r"""Parametric ReLU with Keras's defaults: a drop-in for `keras.layers.PReLU`.
 
     The same arguments, defaults and weights as `keras.layers.PReLU` (one
     slope per element, initialised to 0, i.e. ReLU; `shared_axes` shares
@@ -210,7 +210,7 @@ class PReLU(ChannelPReLU):
     only the input for the backward pass. `ChannelPReLU` has the paper's
     defaults (one slope per channel, 0.25).
 
-    Formula: ``f(x) = x if x >= 0 else a * x`` (a: the slope of x's element)
+    Formula: $f(x) = x$ if $x \ge 0$, else $a x$ ($a$: the slope of x's element)
 
     Args:
         alpha_initializer: initializer for the slopes, default ``"zeros"``.
