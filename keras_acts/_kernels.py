@@ -162,9 +162,9 @@ def apply(spec, x, values, param_grads=True):
     key = (spec, static_key, names, layout, bool(param_grads))
     backend = keras.backend.backend()
     if backend == "tensorflow":
-        if _tf_inference_graph(x):
-            # Plain graph ops: nothing to compile per shape, nothing to save
-            # for a backward pass no tape will ask for.
+        if _tf_op_by_op(x):
+            # Plain ops: nothing to compile per shape, nothing to save for a
+            # backward pass no tape will ask for.
             with _placed_op_by_op():
                 return forward(spec, x, static, dict(zip(names, tensors, strict=True)))
         groups = _groups(x.shape, layout[1]) if _tf_dynamic(x) else None
@@ -312,8 +312,8 @@ def _tf_dynamic(x):
     return tf.executing_eagerly()
 
 
-# Set while a formula is placed as plain graph ops (a TensorFlow inference
-# graph with unknown sizes): the primitives in _catalog then call the
+# Set while a formula is placed as plain ops (TensorFlow where no tape
+# records, eagerly or in a graph of unknown sizes): the primitives in _catalog then call the
 # backend's own functions, as on PyTorch, instead of XLA-tuned arithmetic.
 _OP_BY_OP = contextvars.ContextVar("keras_acts_op_by_op", default=False)
 
@@ -332,31 +332,35 @@ def _placed_op_by_op():
         _OP_BY_OP.reset(token)
 
 
-def inference_graph(x):
-    """Whether `x` is placed in a TensorFlow inference graph of unknown sizes,
-    where formulas run op by op (`_tf_inference_graph`)."""
+def runs_op_by_op(x):
+    """Whether `x` is computed op by op here, with no compiled kernel
+    (`_tf_op_by_op`); always False outside TensorFlow."""
     if keras.backend.backend() != "tensorflow" or not hasattr(x, "shape"):
         return False
-    return _tf_inference_graph(x)
+    return _tf_op_by_op(x)
 
 
-def _tf_inference_graph(x):
-    """Whether a TensorFlow call is traced into a graph for inference only,
-    with sizes unknown until it runs, and outside any XLA compilation.
+def _tf_op_by_op(x):
+    """Whether a TensorFlow call computes the formula as plain ops.
 
-    That is a served model (`model.export`, a `tf.function` with an input
-    signature, `predict` with a None batch): a compiled kernel there would
-    be compiled again at every new input size, costing ~100 ms per new
-    sequence length and memory that keeps growing. The formula's plain ops
-    run at any size. Training graphs (a tape is recording) keep the fused
-    kernels, whose backward keeps only the input; inside an XLA compilation
+    Where no gradient is being recorded, and either the call is eager (a
+    notebook, a custom loop's inference) or it is traced into a graph whose
+    sizes are unknown until it runs, outside any XLA compilation (a served
+    model: `model.export`, a `tf.function` with an input signature,
+    `predict` with a None batch). A compiled kernel there costs a
+    compilation per new input size (~100 ms per new sequence length, and
+    memory that keeps growing) or, eagerly, more per call than the plain
+    ops; the backward pass it is fused for is never asked for. Where a tape
+    records (training), the fused kernels run; inside an XLA compilation
     the outer compilation is per shape anyway.
     """
     import tensorflow as tf
 
-    if tf.executing_eagerly() or x.shape.is_fully_defined():
+    if _tf_recording():
         return False
-    return not _tf_recording() and not _tf_in_xla()
+    if tf.executing_eagerly():
+        return True
+    return not x.shape.is_fully_defined() and not _tf_in_xla()
 
 
 def _tf_in_xla():

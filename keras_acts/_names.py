@@ -102,9 +102,9 @@ def drop_in(keras_name):
             if unknown or strings:
                 raise  # Not a Keras argument either: say what is allowed.
             return original(x, *args, **kwargs)
-        if set(given) <= set(keras_args) and _kernels.inference_graph(x):
-            # Served with unknown sizes: nothing is fused or compiled there,
-            # and Keras's own op is the fastest plain graph op.
+        if set(given) <= set(keras_args) and _kernels.runs_op_by_op(x):
+            # Nothing is fused or compiled there (eager or served inference),
+            # and Keras's own op is the fastest plain op.
             return original(x, *args, **kwargs)
         return spec.public(x, **params)
 
