@@ -546,13 +546,14 @@ def cmd_bench(args):
     )
     header = ["activation", "ms", "x relu", "Keras ms", "x Keras"]
     print(_table(rows, header, terminal_width()))
-    print(
-        "\nKeras ms: Keras's own function for the same activation "
+    note = (
+        "Keras ms: Keras's own function for the same activation "
         "(keras.activations.NAME, - where Keras has none); x Keras below 1 "
         "means keras_acts is faster. Indicative only (small size, few "
         "repeats, no isolation). For real measurements run the benchmarks in "
         "benchmarks/ (see docs/benchmarks.md)."
     )
+    print("\n" + textwrap.fill(note, terminal_width()))
     return 0
 
 

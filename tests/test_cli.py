@@ -262,6 +262,7 @@ def test_bench_reports_times_relative_to_relu_and_keras(capsys):
     assert float(rows["mish"][4]) > 0
     assert rows["tanhsoft"][3:] == ["-", "-"]  # Keras has no tanhsoft.
     assert "Indicative" in out and "benchmarks/" in out
+    assert max(len(line) for line in out.splitlines()) <= _cli.NON_TTY_WIDTH
 
 
 def test_bench_times_keras_own_function_not_the_taken_over_one():
