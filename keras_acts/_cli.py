@@ -220,7 +220,7 @@ def cmd_list(args):
             )
         blocks.append(
             f"Layers ({len(rows)}): keras_acts.layers.NAME\n\n"
-            + _table(rows, ["name", "computes", "learns", "summary"], width)
+            + _table(rows, ["name", "computes", "learns shape", "summary"], width)
         )
     print("\n\n".join(blocks))
     print("\n`python -m keras_acts info NAME` for details (names match in any case).")
@@ -290,7 +290,12 @@ def describe_layer(name, cls):
     pairs = [
         ("name", f"{name} (keras_acts.layers.{name})"),
         ("summary", _first_line(cls.__doc__)),
-        ("learns", "yes: trains its parameters" if _curve.is_learnable(cls) else "no"),
+        (
+            "learns shape",
+            "yes: training changes its activation's parameters"
+            if _curve.is_learnable(cls)
+            else "no: its activation's parameters are fixed",
+        ),
         ("computes", _layer_computes(name, cls)),
     ]
     if spec is not None:
@@ -302,7 +307,7 @@ def describe_layer(name, cls):
             for k, v in params.items()
             if isinstance(v, (int, float, str))
         )
-        pairs.append(("initial shape", note + (f": {shown}" if shown else "")))
+        pairs.append(("curve", note + (f": {shown}" if shown else "")))
     if spec is not None and spec.name in keras_acts.names():
         pairs.append(("function", f"python -m keras_acts info {spec.name}"))
     pairs.append(("constructor", f"{name}{inspect.signature(cls)}"))
