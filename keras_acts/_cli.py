@@ -223,7 +223,8 @@ def cmd_list(args):
             + _table(rows, ["name", "computes", "learns shape", "summary"], width)
         )
     print("\n\n".join(blocks))
-    print("\n`python -m keras_acts info NAME` for details (names match in any case).")
+    footer = "`python -m keras_acts info NAME` for details (names match in any case)."
+    print("\n" + textwrap.fill(footer, width))
     return 0
 
 

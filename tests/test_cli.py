@@ -56,6 +56,22 @@ def test_list_follows_a_narrower_columns_setting(capsys, monkeypatch):
     assert "tanhsoft" in out
 
 
+def test_list_fits_a_terminal(capsys, monkeypatch):
+    import shutil
+
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    monkeypatch.setattr(
+        shutil, "get_terminal_size", lambda *a: os.terminal_size((132, 40))
+    )
+    assert _cli.terminal_width() == 132  # A terminal may be wider than 100.
+    monkeypatch.setattr(
+        shutil, "get_terminal_size", lambda *a: os.terminal_size((64, 40))
+    )
+    code, out, _ = run(capsys, "list")
+    assert code == 0
+    assert max(len(line) for line in out.splitlines()) <= 64
+
+
 @pytest.mark.parametrize(
     "flag, shown, hidden", [("--functions", "mish", "PAU"), ("--layers", "PAU", "eis")]
 )
