@@ -1,23 +1,34 @@
 """The `python -m keras_acts` command line: list, info, plot, bench.
 
-Everything shown comes from the registry (`keras_acts.info(name)`), the same
-definitions the functions, layers and docs use.
+Everything shown comes from the registry (`keras_acts.info(name)`) and the
+layer classes of `keras_acts.layers`, the same definitions the functions,
+layers and docs use. Names are matched case-insensitively.
 """
 
 import argparse
+import inspect
 import math
+import os
+import pathlib
+import shutil
 import sys
+import textwrap
 import time
 
 _DESCRIPTION = """\
-Inspect the keras_acts activation catalog.
+Inspect the keras_acts activation functions and layers.
 
 examples:
   python -m keras_acts list
+  python -m keras_acts list --layers
   python -m keras_acts info mish
+  python -m keras_acts info PAU
   python -m keras_acts plot mish swish relu -o acts.png
+  python -m keras_acts plot pau prelu
   python -m keras_acts bench mish swish
 """
+_LIST_HINT = "`python -m keras_acts list` shows every name."
+NON_TTY_WIDTH = 100  # Table width when stdout is not a terminal.
 
 
 class UsageError(Exception):
@@ -44,41 +55,176 @@ def format_range(output_range):
 
 
 def format_params(spec):
-    return ", ".join(f"{p.name}={p.default!r}" for p in spec.params) or "-"
+    return (
+        ", ".join(f"{p.name}={_format_default(p.default)}" for p in spec.params) or "-"
+    )
+
+
+def _format_default(value):
+    return _format_number(value) if isinstance(value, float) else repr(value)
+
+
+def _function_names():
+    import keras_acts
+
+    return keras_acts.names()
+
+
+def _layer_names():
+    from keras_acts.layers import _curve
+
+    return list(_curve.layer_classes())
+
+
+def resolve(name):
+    """What a command-line name stands for, matched case-insensitively.
+
+    An exact function name comes first, then an exact layer class name, then
+    the same ignoring case (``mish``: the function; ``Mish``: the layer;
+    ``pau``: the layer `PAU`).
+
+    Args:
+        name: a name from `python -m keras_acts list`.
+
+    Returns:
+        ``("function", spec)`` or ``("layer", class_name, cls)``.
+
+    Raises:
+        UsageError: for an unknown name, listing close matches and pointing
+            to the `list` command.
+    """
+    import keras_acts
+    from keras_acts.layers import _curve
+
+    functions = _function_names()
+    layers = _curve.layer_classes()
+    if name in functions:
+        return ("function", keras_acts.info(name))
+    if name in layers:
+        return ("layer", name, layers[name])
+    for candidate in functions:
+        if candidate.lower() == name.lower():
+            return ("function", keras_acts.info(candidate))
+    for candidate, cls in layers.items():
+        if candidate.lower() == name.lower():
+            return ("layer", candidate, cls)
+    raise unknown_name(name)
+
+
+def unknown_name(name):
+    """The UsageError for a name that is neither a function nor a layer."""
+    from keras_acts import _spec
+
+    matches = _spec.close_matches(name, [*_function_names(), *_layer_names()])
+    hint = f" Did you mean: {', '.join(repr(m) for m in matches)}?" if matches else ""
+    return UsageError(f"Unknown activation or layer {name!r}.{hint} {_LIST_HINT}")
 
 
 def _spec(name):
-    import keras_acts
+    """The spec of the activation function `name` (bench times functions)."""
+    found = resolve(name)
+    if found[0] == "layer":
+        raise UsageError(
+            f"{name!r} is the layer keras_acts.layers.{found[1]}; this command "
+            "takes activation functions. " + _LIST_HINT
+        )
+    return found[1]
 
+
+def terminal_width():
+    """Columns for a table: the terminal's, or at most 100 when not a tty."""
+    if sys.stdout.isatty():
+        return shutil.get_terminal_size().columns
     try:
-        return keras_acts.info(name)
-    except ValueError as error:
-        raise UsageError(str(error)) from None
+        columns = int(os.environ.get("COLUMNS", NON_TTY_WIDTH))
+    except ValueError:
+        columns = NON_TTY_WIDTH
+    return min(max(columns, 1), NON_TTY_WIDTH)
 
 
-def _table(rows, header):
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+def _table(rows, header, width=None):
+    """A text table; with `width`, its widest columns wrap to fit it."""
+    rows = [[str(c) for c in row] for row in rows]
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    if width is not None:
+        floor = [min(w, max(len(h), 10)) for w, h in zip(widths, header, strict=True)]
+        while sum(widths) + 2 * (len(widths) - 1) > width:
+            shrinkable = [i for i, w in enumerate(widths) if w > floor[i]]
+            if not shrinkable:
+                break
+            widest = max(shrinkable, key=lambda i: widths[i])
+            widths[widest] -= 1
 
-    def line(row):
-        cells = zip(row, widths, strict=True)
-        return "  ".join(str(c).ljust(w) for c, w in cells).rstrip()
+    def lines(row):
+        cells = [
+            textwrap.wrap(c, w, break_on_hyphens=False) or [""]
+            for c, w in zip(row, widths, strict=True)
+        ]
+        for k in range(max(len(c) for c in cells)):
+            parts = [c[k] if k < len(c) else "" for c in cells]
+            yield "  ".join(p.ljust(w) for p, w in zip(parts, widths, strict=True))
 
-    out = [line(header), line(["-" * w for w in widths])]
-    out += [line(r) for r in rows]
-    return "\n".join(out)
+    out = [*lines(header), "  ".join("-" * w for w in widths)]
+    for row in rows:
+        out += lines(row)
+    return "\n".join(line.rstrip() for line in out)
+
+
+def _first_line(doc):
+    return inspect.cleandoc(doc or "").split("\n", 1)[0].strip()
+
+
+def _layer_computes(name, cls):
+    """The activation a layer class applies, in a few words."""
+    import keras_acts
+    from keras_acts import _rational
+
+    if issubclass(cls, _rational._Rational):
+        return "rational P(x)/Q(x)"
+    spec = getattr(cls, "spec", None)
+    if spec is not None and spec.name in keras_acts.names():
+        return spec.name
+    return "max over channel groups" if name == "Maxout" else "-"
 
 
 def cmd_list(args):
     import keras_acts
+    from keras_acts import _plaintext
+    from keras_acts.layers import _curve
 
-    rows = []
-    for name in keras_acts.names():
-        spec = keras_acts.info(name)
-        rows.append(
-            [name, spec.formula, format_range(spec.output_range), format_params(spec)]
+    width = terminal_width()
+    both = not (args.functions or args.layers)
+    blocks = []
+    if args.functions or both:
+        rows = []
+        for name in keras_acts.names():
+            spec = keras_acts.info(name)
+            rows.append(
+                [
+                    name,
+                    _plaintext.plain(spec.formula),
+                    format_range(spec.output_range),
+                    format_params(spec),
+                ]
+            )
+        blocks.append(
+            f'Functions ({len(rows)}): keras_acts.NAME(x) or activation="NAME"\n\n'
+            + _table(rows, ["name", "formula", "range", "params"], width)
         )
-    print(_table(rows, ["name", "formula (LaTeX)", "range", "params"]))
-    print(f"\n{len(rows)} activations. `python -m keras_acts info NAME` for details.")
+    if args.layers or both:
+        rows = []
+        for name, cls in _curve.layer_classes().items():
+            learns = "yes" if _curve.is_learnable(cls) else "no"
+            rows.append(
+                [name, _layer_computes(name, cls), learns, _first_line(cls.__doc__)]
+            )
+        blocks.append(
+            f"Layers ({len(rows)}): keras_acts.layers.NAME\n\n"
+            + _table(rows, ["name", "computes", "learns shape", "summary"], width)
+        )
+    print("\n\n".join(blocks))
+    footer = "`python -m keras_acts info NAME` for details (names match in any case)."
+    print("\n" + textwrap.fill(footer, width))
     return 0
 
 
@@ -88,7 +234,7 @@ def describe(spec):
     return [
         ("name", spec.name),
         ("summary", spec.summary),
-        ("formula", spec.formula),
+        ("formula", _plain(spec.formula)),
         ("parameters", "; ".join(params) or "none"),
         ("output range", format_range(spec.output_range)),
         ("monotonic", "yes" if spec.monotonic else "no"),
@@ -101,6 +247,12 @@ def describe(spec):
         ("reference", f"{spec.reference.citation} <{spec.reference.url}>"),
         ("layer", ", ".join(layers_for(spec.name)) or "none"),
     ]
+
+
+def _plain(formula):
+    from keras_acts import _plaintext
+
+    return _plaintext.plain(formula)
 
 
 def layers_for(name):
@@ -129,13 +281,56 @@ def _layer_activation_name(cls):
     return None
 
 
-def cmd_info(args):
-    spec = _spec(args.name)
-    pairs = describe(spec)
+def describe_layer(name, cls):
+    """What `python -m keras_acts info` shows for a layer, as (label, text)."""
+    import keras_acts
+    from keras_acts.layers import _curve
+
+    curve = _curve.initial_curve(cls)
+    spec = getattr(cls, "spec", None)
+    pairs = [
+        ("name", f"{name} (keras_acts.layers.{name})"),
+        ("summary", _first_line(cls.__doc__)),
+        (
+            "learns shape",
+            "yes: training changes its activation's parameters"
+            if _curve.is_learnable(cls)
+            else "no: its activation's parameters are fixed",
+        ),
+        ("computes", _layer_computes(name, cls)),
+    ]
+    if spec is not None:
+        pairs.append(("formula", _plain(spec.formula)))
+    if curve is not None:
+        _, params, note = curve
+        shown = ", ".join(
+            f"{k}={_format_number(v) if isinstance(v, (int, float)) else v}"
+            for k, v in params.items()
+            if isinstance(v, (int, float, str))
+        )
+        pairs.append(("curve", note + (f": {shown}" if shown else "")))
+    if spec is not None and spec.name in keras_acts.names():
+        pairs.append(("function", f"python -m keras_acts info {spec.name}"))
+    pairs.append(("constructor", f"{name}{inspect.signature(cls)}"))
+    return pairs
+
+
+def _print_pairs(pairs):
     width = max(len(label) for label, _ in pairs)
     for label, text in pairs:
         print(f"{label.rjust(width)}: {text}")
-    print("\n" + spec.public.__doc__)
+
+
+def cmd_info(args):
+    found = resolve(args.name)
+    if found[0] == "function":
+        spec = found[1]
+        _print_pairs(describe(spec))
+        print("\n" + spec.public.__doc__)
+    else:
+        _, name, cls = found
+        _print_pairs(describe_layer(name, cls))
+        print("\n" + inspect.cleandoc(cls.__doc__ or ""))
     return 0
 
 
@@ -205,20 +400,62 @@ def plottable(spec):
     return spec.elementwise and spec.derivative is not None
 
 
-def cmd_plot(args):
-    specs = [_spec(name) for name in args.names]
-    for spec in specs:
+def _plot_entry(name):
+    """(label, spec, params) for one `plot` argument."""
+    found = resolve(name)
+    if found[0] == "function":
+        spec = found[1]
         if not plottable(spec):
             raise UsageError(
                 f"{spec.name!r} is not elementwise (it normalizes over an axis), "
                 "so it has no curve f(x) to plot."
             )
+        return spec.name, spec, None
+    from keras_acts.layers import _curve
+
+    _, layer_name, cls = found
+    curve = _curve.initial_curve(cls)
+    if curve is None or not plottable(curve[0]):
+        raise UsageError(
+            f"layer {layer_name!r} is not a function of one number "
+            f"({_first_line(cls.__doc__)}), so it has no curve f(x) to plot."
+        )
+    spec, params, _ = curve
+    label = f"{layer_name} (initial)" if _curve.is_learnable(cls) else layer_name
+    return label, spec, params
+
+
+def _check_output(path):
+    """Raises UsageError unless a PNG (or another format) can go to `path`."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    formats = Figure().canvas.get_supported_filetypes()
+    suffix = pathlib.Path(path).suffix.lower().lstrip(".")
+    if suffix not in formats:
+        raise UsageError(
+            f"-o {path}: unknown image type {suffix or '(no extension)'!r}; "
+            f"end the file name in one of: .{', .'.join(sorted(formats))}."
+        )
+    folder = pathlib.Path(path).parent
+    if not folder.is_dir():
+        raise UsageError(f"-o {path}: folder {str(folder)!r} does not exist.")
+
+
+def cmd_plot(args):
+    entries = [_plot_entry(name) for name in args.names]
     if not args.xmin < args.xmax:
         raise UsageError(
             f"--xmin must be below --xmax, got {args.xmin} and {args.xmax}."
         )
     path = args.output or "_".join(args.names) + ".png"
-    plot_specs(specs, path, args.xmin, args.xmax)
+    _check_output(path)
+    try:
+        plot_curves(entries, path, args.xmin, args.xmax)
+    except OSError as error:
+        raise UsageError(f"-o {path}: cannot write it ({error.strerror}).") from None
     print(f"wrote {path}")
     return 0
 
@@ -274,6 +511,15 @@ def bench_one(fn, x, repeats):
     return times[len(times) // 2]
 
 
+def keras_function(spec):
+    """Keras's own function for the same activation, or None."""
+    from keras_acts import _keras_internals
+
+    if spec.keras_name is None:
+        return None
+    return _keras_internals.keras_builtin(spec.keras_name)
+
+
 def cmd_bench(args):
     import keras
     import numpy as np
@@ -289,20 +535,31 @@ def cmd_bench(args):
     rng = np.random.default_rng(0)
     x = keras.ops.convert_to_tensor(rng.standard_normal(args.size).astype("float32"))
     baseline = bench_one(keras.activations.relu, x, args.repeats)
-    rows = [["relu (Keras)", f"{baseline * 1e3:.2f}", "1.00"]]
+    rows = [["relu (Keras)", f"{baseline * 1e3:.2f}", "1.00", "-", "-"]]
     for spec in specs:
         seconds = bench_one(spec.public, x, args.repeats)
-        rows.append([spec.name, f"{seconds * 1e3:.2f}", f"{seconds / baseline:.2f}"])
+        row = [spec.name, f"{seconds * 1e3:.2f}", f"{seconds / baseline:.2f}"]
+        original = keras_function(spec)
+        if original is None:
+            row += ["-", "-"]
+        else:
+            keras_seconds = bench_one(original, x, args.repeats)
+            row += [f"{keras_seconds * 1e3:.2f}", f"{seconds / keras_seconds:.2f}"]
+        rows.append(row)
     print(
         f"forward+backward, {args.size} float32 elements, median of "
         f"{args.repeats}, backend {keras.backend.backend()}:\n"
     )
-    print(_table(rows, ["activation", "ms", "x relu"]))
-    print(
-        "\nIndicative only (small size, few repeats, no isolation). For real "
-        "measurements run the benchmarks in benchmarks/ (see "
-        "docs/benchmarks.md)."
+    header = ["activation", "ms", "x relu", "Keras ms", "x Keras"]
+    print(_table(rows, header, terminal_width()))
+    note = (
+        "Keras ms: Keras's own function for the same activation "
+        "(keras.activations.NAME, - where Keras has none); x Keras below 1 "
+        "means keras_acts is faster. Indicative only (small size, few "
+        "repeats, no isolation). For real measurements run the benchmarks in "
+        "benchmarks/ (see docs/benchmarks.md)."
     )
+    print("\n" + textwrap.fill(note, terminal_width()))
     return 0
 
 
@@ -315,17 +572,31 @@ def build_parser():
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
-    p = sub.add_parser("list", help="table of every activation")
+    p = sub.add_parser(
+        "list",
+        help="table of every activation function and layer",
+        description="Tables of the activation functions and the layers, as "
+        "wide as the terminal (at most 100 columns when not a terminal).",
+    )
+    p.add_argument("--functions", action="store_true", help="only the functions")
+    p.add_argument("--layers", action="store_true", help="only the layers")
     p.set_defaults(func=cmd_list)
 
-    p = sub.add_parser("info", help="all metadata and the docstring of one activation")
-    p.add_argument("name", help="activation name, e.g. mish")
+    p = sub.add_parser(
+        "info", help="all metadata and the docstring of one function or layer"
+    )
+    p.add_argument("name", help="function or layer name, any case: mish, PAU, prelu")
     p.set_defaults(func=cmd_info)
 
     p = sub.add_parser(
-        "plot", help="plot f(x) and its analytic derivative f'(x) to a PNG"
+        "plot",
+        help="plot f(x) and its analytic derivative f'(x) to a PNG",
+        description="Plot f(x) and its analytic derivative f'(x). A "
+        "learnable layer is drawn at its initial parameters.",
     )
-    p.add_argument("names", nargs="+", metavar="NAME", help="activation names")
+    p.add_argument(
+        "names", nargs="+", metavar="NAME", help="function or layer names, any case"
+    )
     p.add_argument(
         "-o", "--output", help="PNG file to write (default: NAME_NAME....png)"
     )
@@ -335,12 +606,16 @@ def build_parser():
 
     p = sub.add_parser(
         "bench",
-        help="quick, indicative forward+backward timing against relu",
-        description="Quick forward+backward timing against relu. Indicative "
-        "only; see benchmarks/ for the real benchmark.",
+        help="quick, indicative forward+backward timing against relu and Keras",
+        description="Quick forward+backward timing against Keras's relu and "
+        "Keras's own function for the same activation. Indicative only; see "
+        "benchmarks/ for the real benchmark.",
     )
     p.add_argument(
-        "names", nargs="*", metavar="NAME", help="activation names (default: all)"
+        "names",
+        nargs="*",
+        metavar="NAME",
+        help="activation function names (default: all)",
     )
     p.add_argument(
         "--size", type=int, default=1 << 20, help="elements (default: 1048576)"

@@ -450,10 +450,20 @@ def names():
 
 
 def close_matches(name, candidates):
-    """Up to 5 of `candidates` that look like `name` (none if not a string)."""
+    """Up to 5 of `candidates` that look like `name` (none if not a string).
+
+    Case is ignored when comparing (``Pau`` finds ``PAU``); the candidates
+    come back as spelt, the closest first.
+    """
     if not isinstance(name, str):
         return []
-    return difflib.get_close_matches(name, list(candidates), n=5, cutoff=0.5)
+    by_lower = {}
+    for candidate in candidates:
+        by_lower.setdefault(str(candidate).lower(), []).append(candidate)
+    found = []
+    for lower in difflib.get_close_matches(name.lower(), list(by_lower), cutoff=0.5):
+        found += by_lower[lower]
+    return found[:5]
 
 
 def unknown_name_error(name, candidates):

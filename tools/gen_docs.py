@@ -202,29 +202,22 @@ def _maxout_pair(xs):
 def layer_curve(name, cls):
     """What a layer's plot shows: (spec, params, caption) or None.
 
-    The spec and parameters are the layer's own, read from the class (its
-    `spec` and the defaults of its constructor) or from a fresh instance
-    (its initial weights); none is written out here.
+    The spec and parameters are the layer's own, from
+    `keras_acts.layers._curve.initial_curve` (the same as
+    `python -m keras_acts plot`); none is written out here.
     """
     from keras_acts import _rational
+    from keras_acts.layers import _curve
 
+    found = _curve.initial_curve(cls)
+    if found is None:
+        return None
+    spec, params, _ = found
     if issubclass(cls, _rational._Rational):
         layer = cls()
-        numerator, denominator = layer.coefficients()
-        # float64 tensors: the unit's formula mixes them with the float64 grid.
-        params = {
-            f"a{i}": keras.ops.convert_to_tensor(v, "float64")
-            for i, v in enumerate(numerator)
-        }
-        params.update(
-            {
-                f"b{j}": keras.ops.convert_to_tensor(v, "float64")
-                for j, v in enumerate(denominator, 1)
-            }
-        )
         target = layer.approximate
         return (
-            layer.spec,
+            spec,
             params,
             f"*The unit at initialisation: the default constructor fits "
             f"`{target}` on {list(layer.fit_range)} (max error "
@@ -232,21 +225,9 @@ def layer_curve(name, cls):
             "analytic derivative. Training moves the coefficients; see the "
             "[rational units guide](../guides/rational.md).*\n",
         )
-    spec = getattr(cls, "spec", None)
-    if spec is None:
-        return None
-    params = dict(spec.defaults)
-    signature = inspect.signature(cls)
-    for p in spec.params:
-        given = signature.parameters.get(p.name)
-        if given is not None and given.default is not inspect.Parameter.empty:
-            params[p.name] = given.default
     what = "at its default parameters"
     if name in ("PReLU", "ChannelPReLU"):
-        layer = cls()
-        layer.build((None, 1))
-        slope = float(keras.ops.convert_to_numpy(layer.alpha).ravel()[0])
-        params["negative_slope"] = slope
+        slope = params["negative_slope"]
         what = f"with its learned slope alpha as `negative_slope`, initially {slope:g}"
     shown = ", ".join(f"{k} = {v!r}" for k, v in params.items())
     prefix = (
