@@ -4,8 +4,10 @@ Run by tests/test_distributed.py in a subprocess, because the devices must be
 set up before the backend initialises them:
 
     KERAS_BACKEND=tensorflow python tests/_distributed_worker.py OUT.npz
-    KERAS_BACKEND=jax XLA_FLAGS=--xla_force_host_platform_device_count=4 \\
-        python tests/_distributed_worker.py OUT.npz
+    KERAS_BACKEND=jax python tests/_distributed_worker.py OUT.npz
+
+(CPU devices only: it hides GPUs, and on JAX sets
+``XLA_FLAGS=--xla_force_host_platform_device_count=4`` itself.)
 
 One model holds every layer: a branch per layer (``Dense(8)`` then the
 layer, or the Dense-like layer itself) on the same input, the branches
@@ -135,6 +137,9 @@ def split_cpu():
     """Two logical CPU devices: before anything (Keras too) initialises TF."""
     import tensorflow as tf
 
+    # CPUs only, on a machine with a GPU too: the single-device reference
+    # would otherwise run on the GPU (other kernels, TF32 matmuls).
+    tf.config.set_visible_devices([], "GPU")
     cpu = tf.config.list_physical_devices("CPU")[0]
     tf.config.set_logical_device_configuration(
         cpu, [tf.config.LogicalDeviceConfiguration()] * 2
@@ -239,6 +244,12 @@ def main(out):
     backend = os.environ.get("KERAS_BACKEND", "tensorflow")
     if backend == "tensorflow":
         split_cpu()
+    elif backend == "jax":  # Before JAX starts: 4 CPU devices, no GPU.
+        os.environ["JAX_PLATFORMS"] = "cpu"
+        flags = os.environ.get("XLA_FLAGS", "")
+        if "xla_force_host_platform_device_count" not in flags:
+            count = "--xla_force_host_platform_device_count=4"
+            os.environ["XLA_FLAGS"] = f"{flags} {count}".strip()
     import keras
     import numpy as np
 
