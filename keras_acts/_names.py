@@ -102,7 +102,10 @@ def drop_in(keras_name):
             if unknown or strings:
                 raise  # Not a Keras argument either: say what is allowed.
             return original(x, *args, **kwargs)
-        if set(given) <= set(keras_args) and _kernels.runs_op_by_op(x):
+        keras_values = set(given) <= set(keras_args) and not any(
+            isinstance(v, str) for v in given.values()  # gelu's "sigmoid", ...
+        )
+        if keras_values and _kernels.runs_op_by_op(x):
             # Nothing is fused or compiled there (eager or served inference),
             # and Keras's own op is the fastest plain op.
             return original(x, *args, **kwargs)
