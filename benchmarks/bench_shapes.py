@@ -9,7 +9,9 @@ memory (RSS) is measured clean:
   (shuffled), twice each. Prints the median first call at a new length, the
   median repeat call, and RSS growth from after the first call to the end.
   "keras" builds the model without importing keras_acts (Keras's own mish and
-  gelu); "keras_acts" imports it, so the strings resolve to keras_acts.
+  gelu); "keras_acts" imports it, so the strings resolve to keras_acts'
+  drop-ins; "keras_acts functions" passes `keras_acts.mish` and
+  `keras_acts.gelu` themselves.
 * eager: `mish` called eagerly on many shapes (about two calls per shape),
   `keras.activations.mish` vs `keras_acts.mish`, on TensorFlow and JAX.
 
@@ -34,6 +36,8 @@ CASES = {
     # name: (backend, workload, with keras_acts)
     "serving keras": ("tensorflow", "serving", False),
     "serving keras_acts": ("tensorflow", "serving", True),
+    # keras_acts' own functions (activation=keras_acts.mish), not the names.
+    "serving keras_acts functions": ("tensorflow", "serving", "functions"),
     "eager tf keras": ("tensorflow", "eager", False),
     "eager tf keras_acts": ("tensorflow", "eager", True),
     "eager jax keras": ("jax", "eager", False),
@@ -58,11 +62,14 @@ def serving(acts, lengths, batch, seed):
     import tensorflow as tf
 
     keras.utils.set_random_seed(seed)
+    first_act, second_act = "mish", "gelu"
+    if acts == "functions":
+        first_act, second_act = keras_acts.mish, keras_acts.gelu
     model = keras.Sequential(
         [
             keras.Input((None, 64)),
-            keras.layers.Dense(128, "mish"),
-            keras.layers.Dense(128, "gelu"),
+            keras.layers.Dense(128, first_act),
+            keras.layers.Dense(128, second_act),
             keras.layers.Dense(4),
         ]
     )

@@ -184,7 +184,9 @@ def _softplus_and_gate(x):
     On torch (float32 and below) torch's softplus, and no gate (None):
     sigmoid is then torch's own as well.
     """
-    if _op_by_op() and not _is_float64(x):
+    if _TORCH and not _is_float64(x):
+        # (Not TensorFlow's plain-op path: TFLite's SOFTPLUS overflows for
+        # large x; the formula below uses log1p there.)
         return ops.softplus(x), None
     # log(1 + e^x) without overflow: max(x, 0) + log1p(e^-|x|).
     u = ops.exp(-ops.abs(x))

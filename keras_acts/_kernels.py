@@ -163,10 +163,16 @@ def apply(spec, x, values, param_grads=True):
     backend = keras.backend.backend()
     if backend == "tensorflow":
         if _tf_op_by_op(x):
-            # Plain ops: nothing to compile per shape, nothing to save for a
-            # backward pass no tape will ask for.
-            with _placed_op_by_op():
-                return forward(spec, x, static, dict(zip(names, tensors, strict=True)))
+            # Plain ops: nothing to compile per shape. Eagerly no tape asks
+            # for a backward pass; a graph (a SavedModel) keeps the analytic
+            # derivatives, for whoever differentiates the restored function.
+            import tensorflow as tf
+
+            if tf.executing_eagerly():
+                with _placed_op_by_op():
+                    dynamic = dict(zip(names, tensors, strict=True))
+                    return forward(spec, x, static, dynamic)
+            return _tf_plain_op(*key)(x, *tensors)
         groups = _groups(x.shape, layout[1]) if _tf_dynamic(x) else None
         if groups is None:
             return _tf_op(*key)(x, *tensors)
@@ -885,6 +891,36 @@ def _tf_op(spec, static_key, names, layout, param_grads, signature=None):
         return op(x, *tensors)
 
     call.kernels = (fwd, dx_fn, all_grads_fn)  # For tests: tracing counts.
+    return call
+
+
+def _tf_plain_op(spec, static_key, names, layout, param_grads):
+    """`_tf_op`'s custom-gradient op with plain graph ops: nothing compiled."""
+    import tensorflow as tf
+
+    static = dict(static_key)
+
+    @tf.custom_gradient
+    def op(x, *tensors):
+        dynamic = dict(zip(names, tensors, strict=True))
+
+        def grad(g):
+            with _placed_op_by_op():
+                dx = input_gradient(spec, x, g, static, dynamic)
+                if not tensors:
+                    return dx
+                if not param_grads:
+                    return [dx] + [None] * len(tensors)
+                grads = parameter_gradients(spec, x, g, static, dynamic, layout)
+                return [dx, *grads]
+
+        with _placed_op_by_op():
+            return forward(spec, x, static, dynamic), grad
+
+    def call(x, *tensors):
+        # Variables become plain reads: custom_gradient rejects variables.
+        return op(x, *[tf.convert_to_tensor(t) for t in tensors])
+
     return call
 
 

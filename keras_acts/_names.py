@@ -69,6 +69,9 @@ def _keras_value(keras_name, arg, value):
     return value
 
 
+_LOW_PRECISION = ("float16", "bfloat16")
+
+
 def drop_in(keras_name):
     """keras_acts' kernel behind Keras's function `keras_name`.
 
@@ -105,7 +108,13 @@ def drop_in(keras_name):
         keras_values = set(given) <= set(keras_args) and not any(
             isinstance(v, str) for v in given.values()  # gelu's "sigmoid", ...
         )
-        if keras_values and _kernels.runs_op_by_op(x):
+        if (
+            keras_values
+            and _kernels.runs_op_by_op(x)
+            # Keras's ops compute float16/bfloat16 in that dtype, keras_acts
+            # in float32: those stay keras_acts'.
+            and keras.backend.standardize_dtype(x.dtype) not in _LOW_PRECISION
+        ):
             # Nothing is fused or compiled there (eager or served inference),
             # and Keras's own op is the fastest plain op.
             return original(x, *args, **kwargs)
