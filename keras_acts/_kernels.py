@@ -163,16 +163,11 @@ def apply(spec, x, values, param_grads=True):
     backend = keras.backend.backend()
     if backend == "tensorflow":
         if _tf_op_by_op(x):
-            # Plain ops: nothing to compile per shape. Eagerly no tape asks
-            # for a backward pass; a graph (a SavedModel) keeps the analytic
-            # derivatives, for whoever differentiates the restored function.
-            import tensorflow as tf
-
-            if tf.executing_eagerly():
-                with _placed_op_by_op():
-                    dynamic = dict(zip(names, tensors, strict=True))
-                    return forward(spec, x, static, dynamic)
-            return _tf_plain_op(*key)(x, *tensors)
+            # Plain ops: nothing compiled or cached per shape, nothing to
+            # save for a backward pass no tape will ask for.
+            with _placed_op_by_op():
+                dynamic = dict(zip(names, tensors, strict=True))
+                return forward(spec, x, static, dynamic)
         groups = _groups(x.shape, layout[1]) if _tf_dynamic(x) else None
         if groups is None:
             return _tf_op(*key)(x, *tensors)
@@ -318,8 +313,8 @@ def _tf_dynamic(x):
     return tf.executing_eagerly()
 
 
-# Set while a formula is placed as plain ops (TensorFlow where no tape
-# records, eagerly or in a graph of unknown sizes): the primitives in
+# Set while a formula is placed as plain ops (TensorFlow eager calls no tape
+# records): the primitives in
 # _catalog then call the backend's own functions, as on PyTorch, instead of
 # XLA-tuned arithmetic.
 _OP_BY_OP = contextvars.ContextVar("keras_acts_op_by_op", default=False)
@@ -350,36 +345,17 @@ def runs_op_by_op(x):
 def _tf_op_by_op(x):
     """Whether a TensorFlow call computes the formula as plain ops.
 
-    Where no gradient is being recorded, and either the call is eager (a
-    notebook, a custom loop's inference) or it is traced into a graph whose
-    sizes are unknown until it runs, outside any XLA compilation (a served
-    model: `model.export`, a `tf.function` with an input signature,
-    `predict` with a None batch). A compiled kernel there costs a
-    compilation per new input size (~100 ms per new sequence length, and
-    memory that keeps growing) or, eagerly, more per call than the plain
-    ops; the backward pass it is fused for is never asked for. Where a tape
-    records (training), the fused kernels run; inside an XLA compilation
-    the outer compilation is per shape anyway.
+    Eager calls no tape records (notebooks, inference in custom loops): a
+    compiled kernel there costs more per call than the plain ops, and its
+    bucketed shapes compile and cache kernels; the backward pass it is
+    fused for is never asked for. Graphs keep the kernels: a served graph
+    with unknown sizes built from plain ops matched the references, but the
+    gradients of a restored SavedModel through it did not match Keras's
+    (tests/test_export.py), so serving still compiles per new input size.
     """
     import tensorflow as tf
 
-    if _tf_recording():
-        return False
-    if tf.executing_eagerly():
-        return True
-    return not x.shape.is_fully_defined() and not _tf_in_xla()
-
-
-def _tf_in_xla():
-    """Whether the graph being built is compiled by XLA (jit_compile=True)."""
-    import tensorflow as tf
-
-    try:
-        from tensorflow.python.ops import control_flow_util
-    except ImportError:  # A TensorFlow without it: assume compiled (kernels).
-        return True
-    graph = tf.compat.v1.get_default_graph()
-    return bool(control_flow_util.GraphOrParentsInXlaContext(graph))
+    return tf.executing_eagerly() and not _tf_recording()
 
 
 def _tf_bucketed(op, groups, x, tensors):
@@ -891,36 +867,6 @@ def _tf_op(spec, static_key, names, layout, param_grads, signature=None):
         return op(x, *tensors)
 
     call.kernels = (fwd, dx_fn, all_grads_fn)  # For tests: tracing counts.
-    return call
-
-
-def _tf_plain_op(spec, static_key, names, layout, param_grads):
-    """`_tf_op`'s custom-gradient op with plain graph ops: nothing compiled."""
-    import tensorflow as tf
-
-    static = dict(static_key)
-
-    @tf.custom_gradient
-    def op(x, *tensors):
-        dynamic = dict(zip(names, tensors, strict=True))
-
-        def grad(g):
-            with _placed_op_by_op():
-                dx = input_gradient(spec, x, g, static, dynamic)
-                if not tensors:
-                    return dx
-                if not param_grads:
-                    return [dx] + [None] * len(tensors)
-                grads = parameter_gradients(spec, x, g, static, dynamic, layout)
-                return [dx, *grads]
-
-        with _placed_op_by_op():
-            return forward(spec, x, static, dynamic), grad
-
-    def call(x, *tensors):
-        # Variables become plain reads: custom_gradient rejects variables.
-        return op(x, *[tf.convert_to_tensor(t) for t in tensors])
-
     return call
 
 

@@ -115,8 +115,8 @@ def drop_in(keras_name):
             # in float32: those stay keras_acts'.
             and keras.backend.standardize_dtype(x.dtype) not in _LOW_PRECISION
         ):
-            # Nothing is fused or compiled there (eager or served inference),
-            # and Keras's own op is the fastest plain op.
+            # Nothing is fused or compiled there (eager inference), and
+            # Keras's own op is the fastest plain op.
             return original(x, *args, **kwargs)
         return spec.public(x, **params)
 
