@@ -343,7 +343,11 @@ def _erf(x):
     graph converts with built-in ops only. float64 and torch keep the
     library erf.
     """
-    if _TORCH or _is_float64(x):
+    if _is_float64(x):
+        # erf(+-10) is +-1 in float64; clipping keeps TensorFlow's float64
+        # erf, which gives NaN for huge arguments, away from them.
+        return ops.erf(ops.clip(x, -10.0, 10.0))
+    if _TORCH:
         return ops.erf(x)
     n, d = _odd_rational(x, _ERF_CLIP, _ERF_SCALE, _ERF_P_T, _ERF_Q_T)
     return n / d
