@@ -10,7 +10,6 @@ import pathlib
 import re
 
 import pytest
-import yaml
 
 import keras_acts
 
@@ -91,6 +90,8 @@ def test_docstrings_parse_with_args_and_examples():
 
 
 def _mkdocs_config():
+    import yaml  # The docs extra's (mkdocs): not in the lowest-versions env.
+
     return yaml.safe_load((ROOT / "mkdocs.yml").read_text())
 
 
