@@ -61,15 +61,10 @@ def yes_no(flag):
 
 
 def layer_classes():
-    """Public layer classes of keras_acts.layers, by name."""
-    from keras_acts import layers
+    """Public layer classes of keras_acts.layers, by name (as the CLI lists)."""
+    from keras_acts.layers import _curve
 
-    return {
-        n: getattr(layers, n)
-        for n in sorted(layers.__all__)
-        if isinstance(getattr(layers, n, None), type)
-        and issubclass(getattr(layers, n), keras.layers.Layer)
-    }
+    return _curve.layer_classes()
 
 
 def layer_links(name, prefix="../layers/"):
