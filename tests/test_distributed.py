@@ -30,8 +30,8 @@ updates by tens of percent; even a 1% error in every update is 50 times
 the tolerance (checked by hand on recorded runs).
 
 The subprocesses choose their own backend, so the outer one does not matter:
-the tests run once, in CI's TensorFlow step (the JAX step, which reruns the
-whole suite, skips them rather than train the same models again). They take
+the tests run once, in CI's TensorFlow step (run under another backend, they
+skip rather than train the same models again). They take
 the two subprocesses' time, each compiling the model's train step once per
 configuration (XLA: tens of seconds on a CPU).
 """
