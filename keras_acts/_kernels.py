@@ -636,6 +636,20 @@ def chunked_sums(contributions, x, g, lead, shapes):
     count = x2.shape[0]
     if count is not None and count <= rows:
         return reduce(contributions(x2, g2))
+    if keras.backend.backend() == "torch":
+        # Eager: exact slices (views), the last one shorter; no overlap to
+        # mask (`where` is a slow pass on torch's CPU).
+        totals = None
+        for start in range(0, count, rows):
+            sums = reduce(
+                contributions(x2[start : start + rows], g2[start : start + rows])
+            )
+            totals = (
+                sums
+                if totals is None
+                else [t + s for t, s in zip(totals, sums, strict=True)]
+            )
+        return totals
     if count is None:  # A relaxed TensorFlow shape, constant to XLA.
         count = ops.shape(x2)[0]
         rows = ops.minimum(rows, count)
