@@ -119,9 +119,30 @@ def within(x, scale, bound):
         return False
     if not isinstance(scale, (int, float)):
         scale = float(torch.max(torch.abs(scale.detach())))
+    largest = _largest_magnitude(x)
+    return math.isfinite(largest) and largest * abs(scale) <= bound
+
+
+# The last tensor `within` read, its version counter and max |x|: a formula
+# asks several times about the same x (a forward, then its derivative), and
+# each aminmax is a pass over memory.
+_LAST_RANGE = [None, None, None]
+
+
+def _largest_magnitude(x):
+    """max |x| of a torch tensor (NaN if x has a NaN), remembered for x."""
+    import weakref
+
+    import torch
+
+    ref, key, largest = _LAST_RANGE
+    now = (x._version, x.data_ptr(), tuple(x.shape))
+    if ref is not None and ref() is x and key == now:
+        return largest
     low, high = (float(v) for v in torch.aminmax(x.detach()))
     largest = max(abs(low), abs(high))  # NaN if x has one.
-    return math.isfinite(largest) and largest * abs(scale) <= bound
+    _LAST_RANGE[:] = [weakref.ref(x), now, largest]
+    return largest
 
 
 # --- Dispatch -----------------------------------------------------------------
