@@ -222,10 +222,12 @@ _REUSE_SUBJECTS = [
 @pytest.mark.skipif(BACKEND != "torch", reason="PyTorch autograd test")
 @pytest.mark.parametrize("subject", _REUSE_SUBJECTS)
 def test_torch_reused_temporaries_change_nothing(subject, monkeypatch):
-    # Large enough for the in-place reuse; infs, NaN and zeros included.
+    # Infs, NaN and zeros included; the reuse on for this size.
     import contextlib
 
     import torch
+
+    monkeypatch.setattr(_kernels, "_ELIDE_MIN_SIZE", 1 << 10)
 
     x0 = 3.0 * torch.randn(64, 512, generator=torch.Generator().manual_seed(SEED))
     x0[0, :5] = torch.tensor([float("inf"), -float("inf"), float("nan"), 0.0, 1e30])
@@ -268,7 +270,7 @@ def test_torch_temporary_reuse_keeps_named_tensors():
 
     counts = _kernels._elision_counts()
     mode = _kernels._elision_mode()
-    x = torch.rand(1 << 15) + 1.0
+    x = torch.rand(_kernels._ELIDE_MIN_SIZE) + 1.0
     with torch.no_grad(), mode(counts, set()):
         a = x * 2.0  # named: never written into
         b = (a + 1.0) * 3.0  # the temporary a + 1 is
