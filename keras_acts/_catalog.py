@@ -192,17 +192,18 @@ def _softplus_and_gate(x):
     return ops.relu(x) + _log1p_unit(u), u
 
 
-def _sigmoid_fraction(x, u=None):
+def _sigmoid_fraction(x, u=None, complement=True):
     """(a, b, c) with sigmoid(x) = a / b and 1 - sigmoid(x) = c / b, exactly.
 
     u = e^{-|x|} (computed unless given): for x >= 0, a = 1, b = 1 + u,
     c = u; below, a = u, c = 1. No cancellation in c, and no division:
-    callers divide once, at the end. float64 and torch use sigmoid itself
-    (b = 1, a number: no pass over memory multiplies by it on torch).
+    callers divide once, at the end. float64 and torch use sigmoid itself,
+    with b None (an exact 1: no pass over memory multiplies by it on torch)
+    and c computed only if `complement` (on torch every op is a pass).
     """
     if _native(x):
         s = ops.sigmoid(x)
-        return s, 1.0, 1.0 - s
+        return s, None, (1.0 - s) if complement else None
     if u is None:
         u = ops.exp(-ops.abs(x))
     positive = x >= 0
@@ -1060,10 +1061,10 @@ def smish(x):
     (a = 1 or e^x, b = 1 + e^{-|x|}), tanh(ln(1 + s)) = A / (A + 2 b^2),
     A = a (a + 2 b).
     """
-    a, b, _ = _sigmoid_fraction(x)
-    big_a = a * (a + 2.0 * b)
+    a, b, _ = _sigmoid_fraction(x, complement=False)
+    big_a = a * (a + _scaled(2.0, b))
     # The gate first: x * A would overflow for x near the float32 limit.
-    return x * (big_a / (big_a + 2.0 * (b * b)))
+    return x * (big_a / (big_a + _scaled(2.0, _times(b, b))))
 
 
 @smish.derivative
@@ -1071,10 +1072,11 @@ def _(x):
     # With D = A + 2 b^2: f = x A / D and, since n' = 2 (s + 1) s (1 - s),
     # f' = (A D + 4 x a b (a + b) c) / D^2: one division.
     a, b, c = _sigmoid_fraction(x)
-    big_a = a * (a + 2.0 * b)
-    d = big_a + 2.0 * (b * b)
+    big_a = a * (a + _scaled(2.0, b))
+    d = big_a + _scaled(2.0, _times(b, b))
+    a_plus_b = a + (1.0 if b is None else b)
     # x last: the other factors are exactly 0 where x is huge.
-    return (big_a * d + x * (4.0 * (a * b) * ((a + b) * c))) / (d * d)
+    return (big_a * d + x * (4.0 * _times(a, b) * (a_plus_b * c))) / (d * d)
 
 
 @activation(
@@ -1193,7 +1195,11 @@ _TINY = 1e-30
 
 def _tanhsoft_gate(x, alpha, beta, gamma):
     """u = alpha x + beta e^{gamma x} (terms with a static 0 dropped), e^{gamma x}."""
-    e = ops.exp(_minimum(x if _is(gamma, 1) else gamma * x, _GATE_EXP_CLAMP))
+    exponent = x if _is(gamma, 1) else gamma * x
+    # On torch the clamp (a pass) only where some gamma x can exceed it.
+    if not (_TORCH and _kernels.within(x, gamma, _GATE_EXP_CLAMP)):
+        exponent = _minimum(exponent, _GATE_EXP_CLAMP)
+    e = ops.exp(exponent)
     u = None
     if not _is(alpha, 0):
         u = alpha * x
@@ -1503,6 +1509,11 @@ def _times(a, b):
     if b is None:
         return a
     return a * b
+
+
+def _scaled(number, a):
+    """number * a where None stands for an exact 1 (a Python number then)."""
+    return number if a is None else number * a
 
 
 def _divide(a, b):

@@ -209,6 +209,80 @@ def test_torch_op_saves_only_x_for_every_fused_name(name):
     assert torch.isfinite(x.grad).all(), name
 
 
+_REUSE_SUBJECTS = [
+    *_fused_elementwise_names(),
+    "layers.Swish",
+    "layers.TanhSoft",
+    "layers.EIS",
+    "layers.PAU",
+    "layers.HP2",
+]
+
+
+@pytest.mark.skipif(BACKEND != "torch", reason="PyTorch autograd test")
+@pytest.mark.parametrize("subject", _REUSE_SUBJECTS)
+def test_torch_reused_temporaries_change_nothing(subject, monkeypatch):
+    # Infs, NaN and zeros included; the reuse on for this size.
+    import contextlib
+
+    import torch
+
+    monkeypatch.setattr(_kernels, "_ELIDE_MIN_SIZE", 1 << 10)
+
+    x0 = 3.0 * torch.randn(64, 512, generator=torch.Generator().manual_seed(SEED))
+    x0[0, :5] = torch.tensor([float("inf"), -float("inf"), float("nan"), 0.0, 1e30])
+    g = torch.randn(64, 512, generator=torch.Generator().manual_seed(SEED + 1))
+    if subject.startswith("layers."):
+        layer = getattr(keras_acts.layers, subject.split(".")[1])()
+        layer.build(x0.shape)
+        fn, params = layer, [w.value for w in layer.trainable_weights]
+    else:
+        fn, params = getattr(keras_acts, subject), []
+
+    def run():
+        x = x0.clone().requires_grad_(True)
+        x_copy, g_copy = x0.clone(), g.clone()
+        for p in params:
+            p.grad = None
+        y = fn(x)
+        y.backward(g)
+        # The op's inputs are never written into.
+        assert torch.equal(x.detach().nan_to_num(), x_copy.nan_to_num())
+        assert torch.equal(g, g_copy)
+        return [y.detach(), x.grad, *(p.grad for p in params)]
+
+    assert _kernels._elision_counts(), "no temporary told from a variable"
+    reused = run()
+    monkeypatch.setattr(
+        _kernels, "_reusing_temporaries", lambda _: contextlib.nullcontext()
+    )
+    plain = run()
+    for a, b in zip(reused, plain, strict=True):
+        assert (a is None) == (b is None)
+        if a is not None:
+            assert torch.equal(a.nan_to_num(), b.nan_to_num()), subject
+            assert torch.equal(a.isnan(), b.isnan()), subject
+
+
+@pytest.mark.skipif(BACKEND != "torch", reason="PyTorch autograd test")
+def test_torch_temporary_reuse_keeps_named_tensors():
+    import torch
+
+    counts = _kernels._elision_counts()
+    mode = _kernels._elision_mode()
+    x = torch.rand(_kernels._ELIDE_MIN_SIZE) + 1.0
+    with torch.no_grad(), mode(counts, set()):
+        a = x * 2.0  # named: never written into
+        b = (a + 1.0) * 3.0  # the temporary a + 1 is
+        c = 1.0 - a
+        d = a / (x * 2.0)
+    expected = x * 2.0
+    assert torch.equal(a, expected)
+    assert torch.equal(b, (expected + 1.0) * 3.0)
+    assert torch.equal(c, 1.0 - expected)
+    assert torch.equal(d, expected / (x * 2.0))
+
+
 @pytest.mark.skipif(BACKEND != "torch", reason="torch's sin is accurate for any x")
 def test_torch_sine_is_accurate_at_large_arguments():
     # float32 inputs up to 1e7, exactly representable: the polynomial form's
