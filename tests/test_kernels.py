@@ -151,7 +151,7 @@ _NATIVE_KERNELS = {
     "lisht": "tanh",
     "mish": "tanh",
     "serf": "erf",
-    "gelu": "erfc",
+    "gelu": "gelu",  # exact GELU: torch's own fused kernel (Keras's ops.gelu)
     "logish": "log1p",
     "eis": "softplus",
     "smish": "sigmoid",
