@@ -568,3 +568,34 @@ def test_tensorflow_served_layer_compiles_nothing(name, monkeypatch):
             assert_close(to_numpy(g), to_numpy(g0), 1e-5, 1e-4, what=f"grads {shape}")
     assert served.experimental_get_tracing_count() == 1
     assert not _xla_calls(served.get_concrete_function()), name
+
+
+@pytest.mark.tensorflow
+def test_tensorflow_other_graphs_keep_kernels(monkeypatch):
+    """Training graphs (a tape records), XLA compilations and fully known
+    sizes keep the fused kernels: the plain-op form is for served graphs."""
+    import tensorflow as tf
+
+    def no_plain(*args, **kwargs):
+        raise AssertionError("plain ops placed outside a served graph")
+
+    monkeypatch.setattr(_kernels, "_tf_plain_op", no_plain)
+    layer = _perturbed(L.PAU(per_channel=True), (None, None, 3))
+    unknown = tf.TensorSpec((None, None, 3), tf.float32)
+
+    def train(x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = layer(keras_acts.mish(x))
+        return tape.gradient(y, [x, *layer.trainable_weights])
+
+    def infer(x):
+        return layer(keras_acts.mish(x))
+
+    x = _inputs((2, 5, 3), "float32")
+    for fn in (
+        tf.function(train, input_signature=[unknown]),
+        tf.function(infer, input_signature=[unknown], jit_compile=True),
+        tf.function(infer, input_signature=[tf.TensorSpec((2, 5, 3), tf.float32)]),
+    ):
+        tf.nest.map_structure(lambda t: t.numpy(), fn(x))
