@@ -1,8 +1,10 @@
 """Varying input shapes: bounded kernels and caches, correct values everywhere.
 
-Eager calls (and TensorFlow graphs with unknown sizes) fold x, pad it to a
-bucket size and slice the output back (keras_acts/_kernels.py), so the number
-of compiled kernels stays bounded whatever shapes come in. These tests count
+Eager calls under a tape fold x, pad it to a bucket size and slice the
+output back (keras_acts/_kernels.py), so the number of compiled kernels stays
+bounded whatever shapes come in; TensorFlow's eager calls no tape records and
+served graphs (unknown sizes, traced with no tape) compile nothing, running
+plain ops. These tests count
 the shapes that reach the kernels (and, where the backend tells, the traces
 and compiled executables), and check values and gradients at every shape
 against float64 references, or against the exact-shape kernels that
