@@ -59,8 +59,9 @@ def _is_float64(x):
 # kernels through keras.ops (`ops.tanh` is `torch.tanh`), as they do for
 # float64 everywhere. This is the one place the backends' numerics differ;
 # the formulas and derivatives call these and are shared.
-# TensorFlow's eager calls no tape records also run op by op, uncompiled
-# (`_kernels._tf_op_by_op`): they take these
+# TensorFlow's eager calls no tape records, and served graphs of unknown
+# sizes, also run op by op, uncompiled (`_kernels._tf_op_by_op`,
+# `_kernels._tf_plain_graph`): they take these
 # paths too, except where PyTorch-only functions or TFLite's missing Erf
 # built-in say otherwise.
 _TORCH = keras.backend.backend() == "torch"

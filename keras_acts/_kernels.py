@@ -189,6 +189,8 @@ def apply(spec, x, values, param_grads=True):
             with _placed_op_by_op():
                 dynamic = dict(zip(names, tensors, strict=True))
                 return forward(spec, x, static, dynamic)
+        if _tf_plain_graph(x):
+            return _tf_plain_op(*key)(x, *tensors)
         groups = _groups(x.shape, layout[1]) if _tf_dynamic(x) else None
         if groups is None:
             return _tf_op(*key)(x, *tensors)
@@ -235,8 +237,8 @@ def _static_shape(name, tensor):
 #
 # XLA compiles a kernel for every concrete input shape, also when it is called
 # from a graph whose shapes are unknown, and jax.jit does the same in eager
-# use. Where shapes are not fixed when the kernel is placed (eager calls; a
-# TensorFlow graph, not itself compiled, with unknown sizes), x is reshaped to
+# use. Where shapes are not fixed when the kernel is placed (eager calls that
+# a tape records; JAX's eager calls), x is reshaped to
 # a few axes, those the parameters do not vary along are padded with zeros to
 # a bucket size, and the output is sliced back: only bucket sizes reach the
 # kernels, so their number stays O(log size) per activation, dtype and
@@ -244,6 +246,9 @@ def _static_shape(name, tensor):
 # a zero cotangent (autodiff of the slice), which `parameter_gradients`
 # counts as nothing. Fixed shapes, and calls inside an outer XLA or jax.jit
 # compilation (which compiles per shape anyway), keep the exact kernels.
+# TensorFlow graphs with unknown sizes keep them where a tape records
+# (training), and run plain ops, nothing compiled, where none does (served
+# models, `_tf_plain_graph`); eager calls no tape records run plain ops too.
 
 # Buckets: every size up to _MIN_BUCKET pads to it; above, sizes with three
 # significant bits (5, 6, 7 or 8 times a power of two): four per octave, at
@@ -327,15 +332,16 @@ def _tf_dynamic(x):
     """Whether a TensorFlow call must not compile per shape."""
     import tensorflow as tf
 
-    # Eager calls only. Graphs with unknown sizes (serving, `fit` with a
-    # None batch) keep the exact kernels, compiled per shape: the bucketed
-    # form (pad, reshape, slice on sizes known at run time) broke the TFLite
-    # conversion of exported models (reshapes TFLite cannot prepare).
+    # Eager calls only. Graphs with unknown sizes keep the exact kernels
+    # (`fit` with a None batch: compiled per shape) or run plain ops (served
+    # graphs, `_tf_plain_graph`): the bucketed form (pad, reshape, slice on
+    # sizes known at run time) broke the TFLite conversion of exported
+    # models (reshapes TFLite cannot prepare).
     return tf.executing_eagerly()
 
 
 # Set while a formula is placed as plain ops (TensorFlow eager calls no tape
-# records): the primitives in
+# records, and served graphs of unknown sizes): the primitives in
 # _catalog then call the backend's own functions, as on PyTorch, instead of
 # XLA-tuned arithmetic.
 _OP_BY_OP = contextvars.ContextVar("keras_acts_op_by_op", default=False)
@@ -369,14 +375,43 @@ def _tf_op_by_op(x):
     Eager calls no tape records (notebooks, inference in custom loops): a
     compiled kernel there costs more per call than the plain ops, and its
     bucketed shapes compile and cache kernels; the backward pass it is
-    fused for is never asked for. Graphs keep the kernels: a served graph
-    with unknown sizes built from plain ops matched the references, but the
-    gradients of a restored SavedModel through it did not match Keras's
-    (tests/test_export.py), so serving still compiles per new input size.
+    fused for is never asked for. (Served graphs: `_tf_plain_graph`.)
     """
     import tensorflow as tf
 
     return tf.executing_eagerly() and not _tf_recording()
+
+
+def _tf_plain_graph(x):
+    """Whether a TensorFlow graph call runs the formula as plain graph ops.
+
+    In a graph traced with no tape recording, whose sizes are unknown until
+    it runs, outside any XLA compilation: a served model (`model.export`, a
+    `tf.function` with an input signature, `predict` with a None batch). A
+    compiled kernel there costs a compilation per new input size (~100 ms
+    per new sequence length, and memory that keeps growing). The plain ops
+    keep the analytic derivatives as a custom gradient (`_tf_plain_op`), for
+    whoever differentiates the restored function. Where a tape records
+    (training graphs) the fused kernels run; inside an XLA compilation the
+    outer compilation is per shape anyway; fully known sizes compile once.
+    """
+    import tensorflow as tf
+
+    if tf.executing_eagerly() or x.shape.is_fully_defined() or _tf_recording():
+        return False
+    return not _tf_in_xla()
+
+
+def _tf_in_xla():
+    """Whether the graph being built is compiled by XLA (jit_compile=True)."""
+    import tensorflow as tf
+
+    try:
+        from tensorflow.python.ops import control_flow_util
+    except ImportError:  # A TensorFlow without it: assume compiled (kernels).
+        return True
+    graph = tf.compat.v1.get_default_graph()
+    return bool(control_flow_util.GraphOrParentsInXlaContext(graph))
 
 
 def _tf_bucketed(op, groups, x, tensors):
@@ -712,7 +747,8 @@ def softmax(x, axis):
     """
     backend = keras.backend.backend()
     if backend == "tensorflow":
-        return _tf_softmax(axis, _spec._rank(x), _dtype(x), not _tf_dynamic(x))(x)
+        compiled = not (_tf_dynamic(x) or _tf_plain_graph(x))
+        return _tf_softmax(axis, _spec._rank(x), _dtype(x), compiled)(x)
     if backend == "jax":
         return _jax_softmax(axis, not _jax_eager(x))(x)
     if backend == "torch":
@@ -902,6 +938,36 @@ def _tf_op(spec, static_key, names, layout, param_grads, signature=None):
         return op(x, *tensors)
 
     call.kernels = (fwd, dx_fn, all_grads_fn)  # For tests: tracing counts.
+    return call
+
+
+def _tf_plain_op(spec, static_key, names, layout, param_grads):
+    """`_tf_op`'s custom-gradient op with plain graph ops: nothing compiled."""
+    import tensorflow as tf
+
+    static = dict(static_key)
+
+    @tf.custom_gradient
+    def op(x, *tensors):
+        dynamic = dict(zip(names, tensors, strict=True))
+
+        def grad(g):
+            with _placed_op_by_op():
+                dx = input_gradient(spec, x, g, static, dynamic)
+                if not tensors:
+                    return dx
+                if not param_grads:
+                    return [dx] + [None] * len(tensors)
+                grads = parameter_gradients(spec, x, g, static, dynamic, layout)
+                return [dx, *grads]
+
+        with _placed_op_by_op():
+            return forward(spec, x, static, dynamic), grad
+
+    def call(x, *tensors):
+        # Variables become plain reads: custom_gradient rejects variables.
+        return op(x, *[tf.convert_to_tensor(t) for t in tensors])
+
     return call
 
 

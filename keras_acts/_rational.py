@@ -151,6 +151,15 @@ def _scaled_terms(x, basis, degree, n, with_derivative):
     # 1 / safe_x is exactly 1 where safe_x is: no second select (on torch a
     # `where` is a slow pass of its own).
     w = 1.0 / safe_x
+    if _kernels.op_by_op():
+        # Except in TensorFlow graphs of plain ops (a served model): grappler
+        # rewrites 1 / x as Reciprocal, whose vectorised CPU kernel is not
+        # correctly rounded (1 / 1 = 1 - 2^-24). Then a basis term that is
+        # exactly 0 at |x| = 1 (He_2, L_1) is not, and the derivative takes
+        # one side of the kink of |term| instead of sign(0) = 0, as the
+        # compiled kernels do (a restored SavedModel's gradient differed
+        # from the Keras model's by up to 0.35 at x = +-1).
+        w = ops.where(big, w, ops.ones_like(x))
     # z = x w, selected rather than multiplied: 1/x flushes to 0 near the
     # float32 limit.
     z = ops.where(big, ops.ones_like(x), x)

@@ -1,8 +1,10 @@
 """Varying input shapes: bounded kernels and caches, correct values everywhere.
 
-Eager calls (and TensorFlow graphs with unknown sizes) fold x, pad it to a
-bucket size and slice the output back (keras_acts/_kernels.py), so the number
-of compiled kernels stays bounded whatever shapes come in. These tests count
+Eager calls under a tape fold x, pad it to a bucket size and slice the
+output back (keras_acts/_kernels.py), so the number of compiled kernels stays
+bounded whatever shapes come in; TensorFlow's eager calls no tape records and
+served graphs (unknown sizes, traced with no tape) compile nothing, running
+plain ops. These tests count
 the shapes that reach the kernels (and, where the backend tells, the traces
 and compiled executables), and check values and gradients at every shape
 against float64 references, or against the exact-shape kernels that
@@ -436,3 +438,166 @@ def _static_vjp_graph(layer, x):
         return y, tape.gradient(y, [x, *layer.trainable_weights])
 
     return run(x)
+
+
+# --- TensorFlow served graphs: nothing compiled -------------------------------------
+
+# Lengths a served model sees: 40 distinct ones, empty included.
+SERVED_LENGTHS = [*range(0, 33), 47, 64, 100, 129, 257, 513, 1000]
+
+
+def _no_compiled_kernel(monkeypatch):
+    """Fails on any compiled kernel: `_tf_op`, or a compiled softmax."""
+
+    def no_kernel(*args, **kwargs):
+        raise AssertionError("a compiled kernel was built for a served graph")
+
+    real_softmax = _kernels._tf_softmax
+
+    def softmax_spy(axis, rank, dtype, compiled):
+        assert not compiled, "a compiled softmax was built for a served graph"
+        return real_softmax(axis, rank, dtype, compiled)
+
+    monkeypatch.setattr(_kernels, "_tf_op", no_kernel)
+    monkeypatch.setattr(_kernels, "_tf_softmax", softmax_spy)
+
+
+def _xla_calls(concrete):
+    """Nodes of a traced function (and the functions it calls) XLA compiles."""
+    graph_def = concrete.graph.as_graph_def()
+    nodes = list(graph_def.node)
+    for function in graph_def.library.function:
+        nodes.extend(function.node_def)
+    return [
+        n.name for n in nodes if n.attr["_XlaMustCompile"].b or n.attr["_XlaCompile"].b
+    ]
+
+
+@no_retracing
+@pytest.mark.numerics
+@pytest.mark.tensorflow
+@pytest.mark.parametrize("dtype", ["float32", "float16"])
+@pytest.mark.parametrize("name,params", cases(FUSED))
+def test_tensorflow_served_graph_compiles_nothing(name, params, dtype, monkeypatch):
+    """A served graph (unknown sizes, traced with no tape) compiles nothing.
+
+    As `model.export` or a `tf.function` with an input signature builds it:
+    traced once, and no kernel is built or compiled at any of 40 lengths
+    (`_tf_op` and the compiled softmax fail the test; the graph holds no
+    XLA call). Values match the float64 references at every length, and
+    differentiating the served function (as one would a restored
+    SavedModel) gives the analytic derivatives.
+    """
+    import tensorflow as tf
+
+    _no_compiled_kernel(monkeypatch)
+    fn = functools.partial(getattr(keras_acts, name), **params)
+    ref = functools.partial(reference(name), **params)
+    base = inputs_for(name)
+    full = rounded(np.resize(base, (SERVED_LENGTHS[-1], *base.shape[1:])), dtype)
+    rtol, atol = TOLERANCES[dtype]
+    with np.errstate(over="ignore"):  # Past float16's range: inf, as it rounds.
+        expected = ref(full).astype(dtype).astype(np.float64)
+    spec = tf.TensorSpec([None] * base.ndim, dtype)
+    served = tf.function(fn, input_signature=[spec])
+    for n in SERVED_LENGTHS:
+        y = to_numpy(served(tensor(full[:n], dtype)))
+        assert y.shape == full[:n].shape and y.dtype == np.dtype(dtype)
+        assert_close(y, expected[:n], rtol, atol, full[:n], f"served {name} {n}")
+    assert served.experimental_get_tracing_count() == 1
+    assert not _xla_calls(served.get_concrete_function()), name
+    if dtype != "float32":
+        return
+    # The analytic derivatives, on moderate inputs away from kinks. (In the
+    # far tails TensorFlow's CPU exp, unlike XLA's, does not underflow to
+    # exactly 0, and terms the formulas rely on vanishing do not.)
+    if base.ndim == 1:
+        kinks = non_smooth_points(keras_acts.info(name))
+        x = rounded(away_from(base[np.abs(base) <= 8.0], kinks), dtype)
+    else:
+        x = rounded(base, dtype)
+    g = np.random.default_rng(SEED).normal(size=x.shape)
+    xt = tensor(x, dtype)
+    with tf.GradientTape() as tape:
+        tape.watch(xt)
+        yt = served(xt)
+    dx = to_numpy(tape.gradient(yt, xt, output_gradients=tensor(g, dtype)))
+    if base.ndim == 1:
+        expected = g * fd_derivative(ref, x)
+    else:  # softmax
+        p = ref(x)
+        expected = p * (g - np.sum(g * p, axis=-1, keepdims=True))
+    assert_close(dx, expected, rtol, atol, x, f"served d{name}{params}")
+    assert served.experimental_get_tracing_count() == 1
+
+
+@pytest.mark.tensorflow
+@pytest.mark.parametrize("name", sorted(LAYERS))
+def test_tensorflow_served_layer_compiles_nothing(name, monkeypatch):
+    """A served layer (unknown sizes, traced with no tape) compiles nothing.
+
+    Traced once, no kernel built or compiled over 40 lengths; values and the
+    gradients of the served function (input and weights, as a restored
+    SavedModel gives them) match the compiled kernels'.
+    """
+    import tensorflow as tf
+
+    layer = _perturbed(LAYERS[name](), (None, None, 3))
+    checked = [(0, 2, 3), (2, 5, 3), (33, 5, 3)]
+    # The compiled kernels' results, before they are forbidden.
+    expected = {}
+    for i, shape in enumerate(checked):
+        x = _inputs(shape, "float32", seed=SEED + i)
+        expected[shape] = (x, *layer_vjp(layer, x))
+    _no_compiled_kernel(monkeypatch)
+    spec = tf.TensorSpec((None, None, 3), tf.float32)
+    served = tf.function(layer, input_signature=[spec])
+    rational = name in ("PAU", "HP1", "HP2", "OrthogonalPade")
+    for n in SERVED_LENGTHS:
+        x = _inputs((2, n, 3), "float32", seed=n)
+        y = served(x)
+        assert tuple(y.shape) == (2, n, 3)
+        if not rational:
+            xn = to_numpy(x).astype(np.float64)
+            assert_close(to_numpy(y), _numpy_reference(name, layer, xn), 2e-5, 2e-5, xn)
+    for shape, (x, y0, grads0) in expected.items():
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = served(x)
+        grads = tape.gradient(y, [x, *layer.trainable_weights])
+        assert_close(to_numpy(y), to_numpy(y0), 1e-6, 1e-6, what=f"values {shape}")
+        for g, g0 in zip(grads, grads0, strict=True):
+            assert_close(to_numpy(g), to_numpy(g0), 1e-5, 1e-4, what=f"grads {shape}")
+    assert served.experimental_get_tracing_count() == 1
+    assert not _xla_calls(served.get_concrete_function()), name
+
+
+@pytest.mark.tensorflow
+def test_tensorflow_other_graphs_keep_kernels(monkeypatch):
+    """Training graphs (a tape records), XLA compilations and fully known
+    sizes keep the fused kernels: the plain-op form is for served graphs."""
+    import tensorflow as tf
+
+    def no_plain(*args, **kwargs):
+        raise AssertionError("plain ops placed outside a served graph")
+
+    monkeypatch.setattr(_kernels, "_tf_plain_op", no_plain)
+    layer = _perturbed(L.PAU(per_channel=True), (None, None, 3))
+    unknown = tf.TensorSpec((None, None, 3), tf.float32)
+
+    def train(x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = layer(keras_acts.mish(x))
+        return tape.gradient(y, [x, *layer.trainable_weights])
+
+    def infer(x):
+        return layer(keras_acts.mish(x))
+
+    x = _inputs((2, 5, 3), "float32")
+    for fn in (
+        tf.function(train, input_signature=[unknown]),
+        tf.function(infer, input_signature=[unknown], jit_compile=True),
+        tf.function(infer, input_signature=[tf.TensorSpec((2, 5, 3), tf.float32)]),
+    ):
+        tf.nest.map_structure(lambda t: t.numpy(), fn(x))
