@@ -261,6 +261,8 @@ class ActivationSpec:
             ValueError: for an unknown name (listing the close matches and
                 every accepted name) or a value that is not allowed.
         """
+        if not given and rank is None:
+            return self.defaults  # Nothing to check (the common call).
         owner = owner or f"keras_acts.{self.name}"
         accepted = [p.name for p in self.params] + list(extra)
         unknown = sorted(set(given) - {p.name for p in self.params})
