@@ -24,7 +24,7 @@ pytestmark = pytest.mark.tensorflow
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
-INNER = '''
+INNER = """
 import tensorflow as tf
 
 
@@ -44,7 +44,7 @@ def test_traces_once():
 
     for _ in range(9):
         double(tf.ones([3]))
-'''
+"""
 
 
 def test_suite_fails_on_a_retracing_warning(tmp_path):
