@@ -20,6 +20,16 @@ marked.
     python benchmarks/bench_keras_names.py                  # every backend
     python benchmarks/bench_keras_names.py --backends torch
     python benchmarks/bench_keras_names.py --quick          # CI smoke run
+
+`--eager-calls` measures something else, on TensorFlow: the time of one
+eager call (no tape: a notebook, inference in a custom loop) on 1,000
+float32 values, keras_acts' function against Keras's, both called
+`--calls` times in a row per measurement, in shuffled interleaved rounds;
+and, for information, the same call plus its gradient under a
+`tf.GradientTape` (a custom eager training loop). The target is at most 2x
+Keras's time for the call without a tape:
+
+    python benchmarks/bench_keras_names.py --eager-calls
 """
 
 import argparse
@@ -145,6 +155,97 @@ def measure(backend, size_log2, repeats, seed):
     return results
 
 
+EAGER_TARGET = 2.0
+
+
+def measure_eager(size, calls, repeats, seed):
+    """Per-call eager times, keras_acts and Keras (TensorFlow worker)."""
+    import numpy as np
+    import tensorflow as tf
+    from keras.src.activations import activations as keras_own
+
+    import keras_acts
+
+    rng = random.Random(seed)
+    x = tf.constant(np.random.default_rng(seed).normal(size=size).astype("float32"))
+
+    def taped(fn):
+        def call(v):
+            with tf.GradientTape() as tape:
+                tape.watch(v)
+                y = fn(v)
+            return tape.gradient(y, v)
+
+        return call
+
+    pairs = {}
+    for row in rows():
+        name, params, keras_name, keras_kwargs = row
+        ours = getattr(keras_acts, name)
+        theirs = getattr(keras_own, keras_name)
+        pairs[label(row)] = (
+            lambda v, f=ours, p=params: f(v, **p),
+            lambda v, f=theirs, k=keras_kwargs: f(v, **k),
+        )
+    results = {}
+    for mode in ("no tape", "tape"):
+        fns = {
+            key: pair if mode == "no tape" else tuple(taped(f) for f in pair)
+            for key, pair in pairs.items()
+        }
+        for pair in fns.values():  # Warm up (kernels under a tape compile).
+            for fn in pair:
+                for _ in range(3):
+                    fn(x).numpy()
+        times = {key: ([], []) for key in fns}
+        ratios = {key: [] for key in fns}
+        for _ in range(repeats):
+            order = list(fns)
+            rng.shuffle(order)
+            for key in order:
+                pair = list(enumerate(fns[key]))
+                rng.shuffle(pair)
+                took = [0.0, 0.0]
+                for which, fn in pair:
+                    start = time.perf_counter()
+                    for _ in range(calls):
+                        y = fn(x)
+                    y.numpy()
+                    took[which] = (time.perf_counter() - start) / calls
+                ratios[key].append(took[0] / took[1])
+                times[key][0].append(took[0])
+                times[key][1].append(took[1])
+        results[mode] = {
+            key: {
+                "ours_ms": 1e3 * statistics.median(times[key][0]),
+                "keras_ms": 1e3 * statistics.median(times[key][1]),
+                "ratio": statistics.median(ratios[key]),
+            }
+            for key in fns
+        }
+    return results
+
+
+def eager_table(results):
+    head = ["name", "keras_acts ms", "Keras ms", "×Keras", "within 2×"]
+    head += ["tape: keras_acts ms", "tape: Keras ms", "tape: ×Keras"]
+    lines = ["| " + " | ".join(head) + " |", "|---|" + "---:|" * (len(head) - 1)]
+    for key, r in results["no tape"].items():
+        t = results["tape"][key]
+        cells = [
+            key,
+            f"{r['ours_ms']:.3f}",
+            f"{r['keras_ms']:.3f}",
+            f"{r['ratio']:.2f}×",
+            "yes" if r["ratio"] <= EAGER_TARGET else "**no**",
+            f"{t['ours_ms']:.3f}",
+            f"{t['keras_ms']:.3f}",
+            f"{t['ratio']:.2f}×",
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def decide(per_mode):
     """The rule: <= 0.85x in some mode and <= 1.05x in every mode."""
     ratios = [r["ratio"] for r in per_mode.values()]
@@ -193,10 +294,45 @@ def main():
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--quick", action="store_true", help="2**14 values, 2 rounds")
     parser.add_argument("--json", metavar="PATH")
+    parser.add_argument(
+        "--eager-calls",
+        action="store_true",
+        help="per-call time of eager calls on 1,000 values (TensorFlow)",
+    )
+    parser.add_argument("--calls", type=int, default=200, help="with --eager-calls")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.quick:
-        args.size_log2, args.repeats = 14, 2
+        args.size_log2, args.repeats, args.calls = 14, 2, 20
+    if args.worker == "eager":
+        results = measure_eager(1000, args.calls, args.repeats, seed=0)
+        print("RESULTS " + json.dumps(results))
+        return
+    if args.eager_calls:
+        command = [sys.executable, __file__, "--worker", "eager"]
+        command += ["--calls", str(args.calls), "--repeats", str(args.repeats)]
+        env = dict(os.environ, KERAS_BACKEND="tensorflow")
+        out = subprocess.run(command, env=env, capture_output=True, text=True)
+        line = [x for x in out.stdout.splitlines() if x.startswith("RESULTS ")]
+        if out.returncode or not line:
+            sys.exit(f"eager worker failed:\n{out.stderr[-3000:]}")
+        results = json.loads(line[0][len("RESULTS ") :])
+        import platform
+
+        import keras
+
+        print(
+            f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
+            f"{os.cpu_count()} cores, Python {platform.python_version()}, "
+            f"Keras {keras.__version__}\n\n"
+            f"### tensorflow eager calls (1,000 float32, median of {args.repeats} "
+            f"interleaved rounds of {args.calls} calls each)\n"
+        )
+        print(eager_table(results))
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump(results, f, indent=2)
+        return
     if args.worker:
         results = measure(args.worker, args.size_log2, args.repeats, seed=0)
         print("RESULTS " + json.dumps(results))

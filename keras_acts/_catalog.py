@@ -7,6 +7,7 @@ inputs). Formulas are written to stay finite for every finite input: any
 are avoided.
 """
 
+import functools
 import math
 
 import keras
@@ -26,7 +27,7 @@ _EXP_CLAMP = 20.0
 
 
 def _sigmoid(x):
-    return ops.sigmoid(x)
+    return _kernels.sigmoid(x)
 
 
 # sin and cos under XLA on CPU are scalar library calls (about 8x the time of
@@ -48,7 +49,14 @@ _COS_TERMS = (
 
 
 def _is_float64(x):
-    return keras.backend.standardize_dtype(x.dtype) == "float64"
+    return _is_float64_dtype(x.dtype)
+
+
+@functools.cache
+def _is_float64_dtype(dtype):
+    # Cached per dtype object: standardize_dtype costs microseconds, and
+    # eager TensorFlow calls pay it at every op-by-op primitive.
+    return keras.backend.standardize_dtype(dtype) == "float64"
 
 
 # The numeric primitives below (tanh, erf, log1p, softplus, sigmoid, sin,
@@ -63,13 +71,21 @@ def _is_float64(x):
 # sizes, also run op by op, uncompiled (`_kernels._tf_op_by_op`,
 # `_kernels._tf_plain_graph`): they take these
 # paths too, except where PyTorch-only functions or TFLite's missing Erf
-# built-in say otherwise.
+# built-in say otherwise; eager calls, which no model exports, also take
+# TensorFlow's softplus and leaky_relu kernels (`_kernels.eager_op_by_op`).
 _TORCH = keras.backend.backend() == "torch"
 
 
 def _op_by_op():
     """True where each op runs as its own pass over memory, not fused."""
     return _TORCH or _kernels.op_by_op()
+
+
+def _unexported():
+    """True where no graph is built for export (torch, TensorFlow eager):
+    functions with no TFLite built-in (Erf, Erfc, Softplus's overflow) may
+    run there."""
+    return _TORCH or _kernels.eager_op_by_op()
 
 
 def _native(x):
@@ -184,10 +200,10 @@ def _softplus_and_gate(x):
     On torch (float32 and below) torch's softplus, and no gate (None):
     sigmoid is then torch's own as well.
     """
-    if _TORCH and not _is_float64(x):
-        # (Not TensorFlow's plain-op path: TFLite's SOFTPLUS overflows for
-        # large x; the formula below uses log1p there.)
-        return ops.softplus(x), None
+    if _unexported() and not _is_float64(x):
+        # (Not in TensorFlow graphs, even op by op: TFLite's SOFTPLUS
+        # overflows for large x; the formula below uses log1p there.)
+        return _kernels.softplus(x), None
     # log(1 + e^x) without overflow: max(x, 0) + log1p(e^-|x|).
     u = ops.exp(-ops.abs(x))
     return ops.relu(x) + _log1p_unit(u), u
@@ -203,7 +219,7 @@ def _sigmoid_fraction(x, u=None, complement=True):
     and c computed only if `complement` (on torch every op is a pass).
     """
     if _native(x):
-        s = ops.sigmoid(x)
+        s = _sigmoid(x)
         return s, None, (1.0 - s) if complement else None
     if u is None:
         u = ops.exp(-ops.abs(x))
@@ -214,7 +230,7 @@ def _sigmoid_fraction(x, u=None, complement=True):
 def _sigmoid_from_gate(x, u):
     """sigmoid(x) from u = e^{-|x|}: one division, no second exponential."""
     if _native(x):
-        return ops.sigmoid(x)
+        return _sigmoid(x)
     a, b, _ = _sigmoid_fraction(x, u)
     return a / b
 
@@ -545,7 +561,7 @@ def selu(x):
     `keras_acts.check_self_normalizing`).
     """
     if _op_by_op() and not _is_float64(x):
-        return ops.selu(x)  # The backend's one kernel, not four passes.
+        return _kernels.selu(x)  # The backend's one kernel, not four passes.
     return ops.where(
         x > 0,
         _SELU_SCALE * x,
@@ -588,7 +604,7 @@ def elu(x, alpha=1.0):
     -alpha. With alpha 1 the first derivative is continuous at 0.
     """
     if _op_by_op() and _is(alpha, 1.0) and not _is_float64(x):
-        return ops.elu(x)  # The backend's one kernel, not four passes.
+        return _kernels.elu(x)  # The backend's one kernel, not four passes.
     return ops.where(x > 0, x, alpha * ops.expm1(_minimum(x, 0.0)))
 
 
@@ -630,6 +646,10 @@ def leaky_relu(x, negative_slope=0.2):
     meaning. As a tensor, `negative_slope` is PReLU's learnable slope. The
     derivative at 0 is taken as the negative slope.
     """
+    # (float64 keeps the formula: TensorFlow's kernel holds the slope as a
+    # float32 attribute.)
+    if _kernels.eager_op_by_op() and _is_number(negative_slope) and not _is_float64(x):
+        return _kernels.leaky_relu(x, negative_slope)  # TensorFlow's kernel.
     return ops.where(x >= 0, x, negative_slope * x)
 
 
@@ -909,10 +929,11 @@ def gelu(x, approximate="none"):
         return x / (1.0 + ops.exp(-u))
     if approximate == "sigmoid":
         return x / (1.0 + ops.exp(-_GELU_SIGMOID_SLOPE * x))
-    if _op_by_op() and not _is_float64(x):
-        # The backend's one gelu kernel (TFLite: its GELU built-in), not
-        # the erf formula's dozens of passes.
-        return ops.gelu(x, approximate=False)
+    if _unexported() and not _is_float64(x):
+        # The backend's one gelu kernel, not the erf formula's dozens of
+        # passes. Not in served graphs: TensorFlow's exact gelu is Erfc,
+        # which TFLite lacks.
+        return _kernels.gelu(x)
     return x * _normal_cdf(x)
 
 

@@ -62,6 +62,8 @@ def to_float_tensor(x):
 
 
 def _keeps_float64(keras_fn, name, *args):
+    if _OP_BY_OP.get() == _EAGER:
+        return _tf_direct(name)(*args)
     if not any(hasattr(t, "dtype") and _dtype(t) == "float64" for t in args):
         return keras_fn(*args)
     args = [ops.convert_to_tensor(t, "float64") for t in args]
@@ -100,6 +102,76 @@ def sin(x):
 def cos(x):
     """`keras.ops.cos`, float64 kept (see above)."""
     return _keeps_float64(ops.cos, "cos", x)
+
+
+# --- The backend's own functions ------------------------------------------------
+#
+# What the formulas call where they run op by op. In eager TensorFlow calls
+# they call TensorFlow's function directly: on small tensors Keras's op layer
+# (conversion, dtype promotion, dispatch) costs about as much as the kernel,
+# and every input is already a tensor of the compute dtype. Elsewhere Keras's
+# op, as before.
+
+
+def softplus(x):
+    """`keras.ops.softplus`."""
+    if _OP_BY_OP.get() == _EAGER:
+        return _tf_direct("softplus")(x)
+    return ops.softplus(x)
+
+
+def sigmoid(x):
+    """`keras.ops.sigmoid`."""
+    if _OP_BY_OP.get() == _EAGER:
+        return _tf_direct("sigmoid")(x)
+    return ops.sigmoid(x)
+
+
+def elu(x):
+    """`keras.ops.elu` with alpha 1."""
+    if _OP_BY_OP.get() == _EAGER:
+        return _tf_direct("elu")(x)
+    return ops.elu(x)
+
+
+def selu(x):
+    """`keras.ops.selu`."""
+    if _OP_BY_OP.get() == _EAGER:
+        return _tf_direct("selu")(x)
+    return ops.selu(x)
+
+
+def gelu(x):
+    """`keras.ops.gelu`, the exact (erf) form."""
+    if _OP_BY_OP.get() == _EAGER:
+        return _tf_direct("gelu")(x)
+    return ops.gelu(x, approximate=False)
+
+
+def leaky_relu(x, negative_slope):
+    """`keras.ops.leaky_relu`."""
+    if _OP_BY_OP.get() == _EAGER:
+        return _tf_direct("leaky_relu")(x, negative_slope)
+    return ops.leaky_relu(x, negative_slope)
+
+
+@functools.cache
+def _tf_direct(name):
+    import tensorflow as tf
+
+    return {
+        "minimum": tf.math.minimum,
+        "maximum": tf.math.maximum,
+        "tanh": tf.math.tanh,
+        "sin": tf.math.sin,
+        "cos": tf.math.cos,
+        "softplus": tf.math.softplus,
+        "sigmoid": tf.math.sigmoid,
+        "elu": tf.nn.elu,
+        "selu": tf.nn.selu,
+        "gelu": lambda x: tf.nn.gelu(x, approximate=False),
+        "leaky_relu": lambda x, slope: tf.nn.leaky_relu(x, alpha=slope),
+    }[name]
 
 
 def within(x, scale, bound):
@@ -156,6 +228,10 @@ def apply(spec, x, values, param_grads=True):
     shape unless `param_grads` is False (a frozen layer: the backward then
     computes the input gradient only).
     """
+    if keras.backend.backend() == "tensorflow":
+        y = _tf_eager(spec, x, values)
+        if y is not None:
+            return y
     x = to_float_tensor(x)
     static = {k: v for k, v in values.items() if not _spec._is_tensor_like(v)}
     dynamic = {k: v for k, v in values.items() if _spec._is_tensor_like(v)}
@@ -183,10 +259,10 @@ def apply(spec, x, values, param_grads=True):
     key = (spec, static_key, names, layout, bool(param_grads))
     backend = keras.backend.backend()
     if backend == "tensorflow":
-        if _tf_op_by_op(x):
+        if _OP_BY_OP.get() == _EAGER or _tf_op_by_op(x):
             # Plain ops: nothing compiled or cached per shape, nothing to
             # save for a backward pass no tape will ask for.
-            with _placed_op_by_op():
+            with _placed_op_by_op(_EAGER):
                 dynamic = dict(zip(names, tensors, strict=True))
                 return forward(spec, x, static, dynamic)
         if _tf_plain_graph(x):
@@ -349,12 +425,21 @@ _OP_BY_OP = contextvars.ContextVar("keras_acts_op_by_op", default=False)
 
 def op_by_op():
     """Whether the formula being placed runs op by op (not one kernel)."""
-    return _OP_BY_OP.get()
+    return bool(_OP_BY_OP.get())
+
+
+def eager_op_by_op():
+    """Whether it runs op by op in an eager call (no graph is built, so
+    nothing is exported: TFLite's built-ins do not constrain the ops)."""
+    return _OP_BY_OP.get() == _EAGER
+
+
+_EAGER = "eager"
 
 
 @contextlib.contextmanager
-def _placed_op_by_op():
-    token = _OP_BY_OP.set(True)
+def _placed_op_by_op(value=True):
+    token = _OP_BY_OP.set(value)
     try:
         yield
     finally:
@@ -412,6 +497,128 @@ def _tf_in_xla():
         return True
     graph = tf.compat.v1.get_default_graph()
     return bool(control_flow_util.GraphOrParentsInXlaContext(graph))
+
+# --- TensorFlow eager calls no tape records ---------------------------------------
+#
+# On small tensors an eager call costs Python and op dispatch, not arithmetic
+# (Keras's mish is three eager ops). What does not depend on x's values is
+# settled once per activation, parameter values and dtype (`_tf_eager_plan`):
+# the compute dtype and its casts, and whether the limits at +-inf need a
+# check at all. A call is then the formula's ops, plus one reduction where
+# the plain-op formula does not give the limits by itself.
+
+
+def _tf_eager(spec, x, values):
+    """`spec` on x as plain TensorFlow ops; None where this does not apply.
+
+    Applies to eager calls no tape records whose parameters are numbers (a
+    layer's weights take `apply`'s general path, op by op as well).
+    """
+    import tensorflow as tf
+
+    if not tf.executing_eagerly() or _tf_recording():
+        return None
+    items = tuple(values.items())
+    if any(_spec._is_tensor_like(v) for _, v in items):
+        return None
+    if not isinstance(x, _tf_eager_tensor()):
+        x = to_float_tensor(x)
+        if not isinstance(x, _tf_eager_tensor()):
+            return None
+    return _tf_eager_plan(spec, items, x.dtype)(x)
+
+
+@functools.lru_cache(maxsize=1)
+def _tf_eager_tensor():
+    from tensorflow.python.framework.ops import EagerTensor
+
+    return EagerTensor
+
+
+@functools.lru_cache(maxsize=128)  # As `_CACHE_SIZE`, below.
+def _tf_eager_plan(spec, items, dtype):
+    """The eager call of `spec` with parameters `items` on inputs of `dtype`:
+    what `forward` computes, with its dtype and limit decisions taken once."""
+    import tensorflow as tf
+
+    if not dtype.is_floating:  # Integers and bools: as `to_float_tensor`.
+
+        def run_float(x):
+            floatx = keras.config.floatx()
+            x = tf.cast(x, floatx)
+            return _tf_eager_plan(spec, items, x.dtype)(x)
+
+        return run_float
+    name = _dtype(tf.zeros((), dtype))
+    cdt = compute_dtype(name)
+    static = dict(items)
+    # Keras's own ops (non-fused specs) already give the limits.
+    check = spec.fused and spec.elementwise and _tf_misses_limits(spec, static, cdt)
+
+    def run(x):
+        # The formula keeps its input's dtype, cdt.
+        xc = x if cdt == name else tf.cast(x, cdt)
+        token = _OP_BY_OP.set(_EAGER)
+        try:
+            y = spec.forward(xc, **static)
+            if check and not _tf_all_finite(xc):
+                y = _limits_at_infinity(spec, xc, y, static)
+        finally:
+            _OP_BY_OP.reset(token)
+        if cdt != name:
+            y = tf.cast(y, dtype)
+        if spec.marks_logits:
+            _mark_logits(y, x)
+        return y
+
+    return run
+
+
+def _tf_misses_limits(spec, static, dtype):
+    """Whether the plain-op formula at x = -inf and +inf differs from
+    `_limits_at_infinity` (NaN where the limits give a number): only then
+    does an eager call check x for infinities."""
+    import numpy as np
+    import tensorflow as tf
+
+    probe = tf.constant([-math.inf, math.inf], dtype)
+    with _placed_op_by_op(_EAGER):
+        y = spec.forward(probe, **static)
+        fixed = _limits_at_infinity(spec, probe, y, static)
+    y = np.asarray(ops.convert_to_numpy(y))
+    fixed = np.asarray(ops.convert_to_numpy(fixed))
+    return y.shape != fixed.shape or not np.array_equal(y, fixed, equal_nan=True)
+
+
+def _tf_all_finite(x):
+    """True if eager x has no NaN and no inf, in one reduction: its sum is
+    finite. A sum that overflows reads as False, so the caller applies the
+    limits, which change nothing on finite entries (only time is lost)."""
+    import tensorflow as tf
+
+    if x.shape.num_elements() <= _HOST_CHECK and "device:CPU" in x.device:
+        # A small tensor in host memory: NumPy checks a copy in a few
+        # microseconds, where an eager op costs tens (1,000 values: 7 us
+        # against 57 us for the sum).
+        import numpy as np
+
+        return bool(np.isfinite(x.numpy()).all())
+    # raw_ops: tf.reduce_sum's Python layers cost as much as the sum here.
+    total = tf.raw_ops.Sum(input=x, axis=_tf_all_axes(len(x.shape)))
+    return math.isfinite(float(total))
+
+
+# Up to this many values a host tensor is checked by NumPy (copy included,
+# about as fast as TensorFlow's sum at this size; beyond, slower).
+_HOST_CHECK = 1 << 16
+
+
+@functools.lru_cache(maxsize=16)
+def _tf_all_axes(rank):
+    """The axes 0..rank-1, made once (TensorFlow makes them at every call)."""
+    import tensorflow as tf
+
+    return tf.constant(list(range(rank)), tf.int32)
 
 
 def _tf_bucketed(op, groups, x, tensors):
@@ -492,9 +699,13 @@ def forward(spec, x, static, dynamic):
         # Inside the compiled kernel only: Keras's own ops (relu, tanh, ...)
         # already give the limits, and extra ops outside a kernel would be
         # kept by the tape.
-        if op_by_op():
-            # Placed op by op, the limits' four passes are paid only when x
-            # has a NaN or an inf (one reduction decides).
+        if eager_op_by_op():
+            # Placed op by op (eager TensorFlow), the limits' four passes are
+            # paid only when x has a NaN or an inf (one reduction decides).
+            if not _tf_all_finite(xc):
+                y = _limits_at_infinity(spec, xc, y, params)
+        elif op_by_op():
+            # A served graph: the same choice, made when it runs.
             finite = ops.all(ops.isfinite(xc))
             y = ops.cond(
                 finite, lambda: y, lambda: _limits_at_infinity(spec, xc, y, params)
@@ -747,6 +958,14 @@ def softmax(x, axis):
     """
     backend = keras.backend.backend()
     if backend == "tensorflow":
+        if _OP_BY_OP.get() == _EAGER or _tf_op_by_op(x):
+            # No tape: TensorFlow's softmax kernel, the limits only when x
+            # has a NaN or an inf.
+            if _tf_all_finite(x):
+                import tensorflow as tf
+
+                return tf.nn.softmax(x, axis=axis)  # What Keras's op calls.
+            return _softmax_forward(x, axis)
         compiled = not (_tf_dynamic(x) or _tf_plain_graph(x))
         return _tf_softmax(axis, _spec._rank(x), _dtype(x), compiled)(x)
     if backend == "jax":
@@ -801,8 +1020,8 @@ def _tf_softmax(axis, rank, dtype, compiled):
         # softmax gradient is, and nothing is compiled per shape.
         spec = tf.TensorSpec(None if rank is None else [None] * rank, dtype)
         options = {"jit_compile": True, "autograph": False}
-        fwd = tf.function(fwd, [spec], **options)
-        bwd = tf.function(bwd, [spec, spec], **options)
+        fwd = tf.function(_own_tracing_key(fwd), [spec], **options)
+        bwd = tf.function(_own_tracing_key(bwd), [spec, spec], **options)
 
     def forward(x):
         # TensorFlow's own softmax kernel is faster on CPU than XLA's; the
@@ -905,14 +1124,14 @@ def _tf_op(spec, static_key, names, layout, param_grads, signature=None):
         specs = [tf.TensorSpec(s, d) for s, d in zip(layout[1], dtypes, strict=True)]
         options = {**options, "input_signature": [x_spec, *specs]}
         grad_options = {**options, "input_signature": [x_spec, x_spec, *specs]}
-    fwd = tf.function(fwd, **options)
-    dx_fn = tf.function(dx_fn, **grad_options)
+    fwd = tf.function(_own_tracing_key(fwd), **options)
+    dx_fn = tf.function(_own_tracing_key(dx_fn), **grad_options)
     # The input and parameter gradients in one kernel call: as two calls, the
     # graph runs the input gradients of the layers below ahead of the slower
     # parameter gradients, and every layer's x and cotangent stay alive until
     # its parameter gradients are done (measured: 2x ReLU's activation
     # memory for a chain of PAU layers in tf.function).
-    all_grads_fn = tf.function(all_grads_fn, **grad_options)
+    all_grads_fn = tf.function(_own_tracing_key(all_grads_fn), **grad_options)
 
     @tf.custom_gradient
     def op(x, *tensors):
@@ -971,13 +1190,32 @@ def _tf_plain_op(spec, static_key, names, layout, param_grads):
     return call
 
 
+def _own_tracing_key(fn):
+    """`fn` for `tf.function`, counted on its own by TensorFlow's retracing
+    warning.
+
+    TensorFlow counts traces per Python code object, and every kernel built
+    here is a closure of the same code: six activations, each traced once for
+    its dtype and layout, read as one function retraced six times ("5 out of
+    the last 12 calls to <function _tf_op.<locals>.fwd> triggered tf.function
+    retracing"). A `functools.partial` has no code object, so TensorFlow
+    counts each kernel by itself; one that really retraced would still warn.
+    """
+    return functools.partial(fn)
+
+
 def _tf_recording():
     """Whether a gradient tape is active (eager mode)."""
+    return _tf_could_record()()
+
+
+@functools.lru_cache(maxsize=1)
+def _tf_could_record():
     try:
         from tensorflow.python.eager import record
-    except ImportError:  # A TensorFlow without it: assume one is.
-        return True
-    return record.could_possibly_record()
+    except ImportError:  # A TensorFlow without it: assume a tape is active.
+        return lambda: True
+    return record.could_possibly_record
 
 
 # --- JAX ----------------------------------------------------------------------

@@ -200,6 +200,10 @@ def _is_tensor_like(value):
     return hasattr(value, "shape") and hasattr(value, "dtype")
 
 
+# (spec, rank): the spec's default axis is valid for inputs of that rank.
+_DEFAULTS_FIT_RANK = set()
+
+
 @dataclasses.dataclass(eq=False)  # Hashed by identity: kernels are cached per spec.
 class ActivationSpec:
     """Everything known about one activation; built by `@activation`.
@@ -262,6 +266,8 @@ class ActivationSpec:
                 every accepted name) or a value that is not allowed.
         """
         owner = owner or f"keras_acts.{self.name}"
+        if not given:  # The common call: the defaults, only an axis to check.
+            return self._checked_defaults(owner, rank)
         accepted = [p.name for p in self.params] + list(extra)
         unknown = sorted(set(given) - {p.name for p in self.params})
         if unknown:
@@ -286,6 +292,15 @@ class ActivationSpec:
             for p in self.params:
                 if p.name == "axis" and p.name not in given:
                     p.validate(values[p.name], owner, rank=rank)
+        return values
+
+    def _checked_defaults(self, owner, rank):
+        values = self.defaults
+        if rank is not None and (self, rank) not in _DEFAULTS_FIT_RANK:
+            for p in self.params:
+                if p.name == "axis":
+                    p.validate(values[p.name], owner, rank=rank)
+            _DEFAULTS_FIT_RANK.add((self, rank))  # Checked once per rank.
         return values
 
     def derivative_fn(self):

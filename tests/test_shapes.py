@@ -41,7 +41,8 @@ from keras_acts import _kernels
 from keras_acts import layers as L
 
 BACKEND = keras.backend.backend()
-# TensorFlow's retracing warning fails these tests (tests/conftest.py).
+# TensorFlow's retracing warning fails these tests (tests/conftest.py: as
+# every test).
 no_retracing = pytest.mark.usefixtures("no_retracing")
 
 FUSED = sorted(s.name for s in keras_acts._spec.registry().values() if s.fused)
