@@ -102,6 +102,37 @@ def make_step(fn, backend, mode):
     return torch_step, lambda y: y.sum().item()
 
 
+def interleaved(pairs, repeats, rng, seconds):
+    """key -> medians of (keras_acts, Keras) times and of their per-round ratio.
+
+    `pairs` maps a key to (keras_acts item, Keras item); `seconds(item)` times
+    one item. Rounds shuffle the keys, and each pair's order, so a machine's
+    drifting load falls on both sides.
+    """
+    ratios = {key: [] for key in pairs}
+    times = {key: ([], []) for key in pairs}
+    for _ in range(repeats):
+        order = list(pairs)
+        rng.shuffle(order)
+        for key in order:
+            pair = list(enumerate(pairs[key]))
+            rng.shuffle(pair)
+            took = [0.0, 0.0]
+            for which, item in pair:
+                took[which] = seconds(item)
+            ratios[key].append(took[0] / took[1])
+            times[key][0].append(took[0])
+            times[key][1].append(took[1])
+    return {
+        key: {
+            "ours_ms": 1e3 * statistics.median(times[key][0]),
+            "keras_ms": 1e3 * statistics.median(times[key][1]),
+            "ratio": statistics.median(ratios[key]),
+        }
+        for key in pairs
+    }
+
+
 def measure(backend, size_log2, repeats, seed):
     """Runs in a process whose Keras backend is `backend`."""
     import keras
@@ -128,30 +159,14 @@ def measure(backend, size_log2, repeats, seed):
             for _ in range(2):
                 sync(ours(x))
                 sync2(theirs(x))
-        ratios = {key: [] for key in steps}
-        times = {key: ([], []) for key in steps}
-        for _ in range(repeats):
-            order = list(steps)
-            rng.shuffle(order)
-            for key in order:
-                pair = list(enumerate(steps[key]))
-                rng.shuffle(pair)
-                took = [0.0, 0.0]
-                for which, (step, sync) in pair:
-                    start = time.perf_counter()
-                    sync(step(x))
-                    took[which] = time.perf_counter() - start
-                ratios[key].append(took[0] / took[1])
-                times[key][0].append(took[0])
-                times[key][1].append(took[1])
-        results[mode] = {
-            key: {
-                "ours_ms": 1e3 * statistics.median(times[key][0]),
-                "keras_ms": 1e3 * statistics.median(times[key][1]),
-                "ratio": statistics.median(ratios[key]),
-            }
-            for key in steps
-        }
+
+        def seconds(item):
+            step, sync = item
+            start = time.perf_counter()
+            sync(step(x))
+            return time.perf_counter() - start
+
+        results[mode] = interleaved(steps, repeats, rng, seconds)
     return results
 
 
@@ -197,32 +212,15 @@ def measure_eager(size, calls, repeats, seed):
             for fn in pair:
                 for _ in range(3):
                     fn(x).numpy()
-        times = {key: ([], []) for key in fns}
-        ratios = {key: [] for key in fns}
-        for _ in range(repeats):
-            order = list(fns)
-            rng.shuffle(order)
-            for key in order:
-                pair = list(enumerate(fns[key]))
-                rng.shuffle(pair)
-                took = [0.0, 0.0]
-                for which, fn in pair:
-                    start = time.perf_counter()
-                    for _ in range(calls):
-                        y = fn(x)
-                    y.numpy()
-                    took[which] = (time.perf_counter() - start) / calls
-                ratios[key].append(took[0] / took[1])
-                times[key][0].append(took[0])
-                times[key][1].append(took[1])
-        results[mode] = {
-            key: {
-                "ours_ms": 1e3 * statistics.median(times[key][0]),
-                "keras_ms": 1e3 * statistics.median(times[key][1]),
-                "ratio": statistics.median(ratios[key]),
-            }
-            for key in fns
-        }
+
+        def seconds(fn):
+            start = time.perf_counter()
+            for _ in range(calls):
+                y = fn(x)
+            y.numpy()
+            return (time.perf_counter() - start) / calls
+
+        results[mode] = interleaved(fns, repeats, rng, seconds)
     return results
 
 

@@ -62,10 +62,10 @@ def to_float_tensor(x):
 
 
 def _keeps_float64(keras_fn, name, *args):
-    if _OP_BY_OP.get() == _EAGER:
-        return _tf_direct(name)(*args)
-    if not any(hasattr(t, "dtype") and _dtype(t) == "float64" for t in args):
-        return keras_fn(*args)
+    if _OP_BY_OP.get() == _EAGER or not any(
+        hasattr(t, "dtype") and _dtype(t) == "float64" for t in args
+    ):
+        return _backend_function(keras_fn, name, *args)
     args = [ops.convert_to_tensor(t, "float64") for t in args]
     backend = keras.backend.backend()
     if backend == "jax":
@@ -113,46 +113,44 @@ def cos(x):
 # op, as before.
 
 
+def _backend_function(keras_fn, name, *args):
+    if _OP_BY_OP.get() == _EAGER:
+        return _tf_direct(name)(*args)
+    return keras_fn(*args)
+
+
 def softplus(x):
     """`keras.ops.softplus`."""
-    if _OP_BY_OP.get() == _EAGER:
-        return _tf_direct("softplus")(x)
-    return ops.softplus(x)
+    return _backend_function(ops.softplus, "softplus", x)
 
 
 def sigmoid(x):
     """`keras.ops.sigmoid`."""
-    if _OP_BY_OP.get() == _EAGER:
-        return _tf_direct("sigmoid")(x)
-    return ops.sigmoid(x)
+    return _backend_function(ops.sigmoid, "sigmoid", x)
 
 
 def elu(x):
     """`keras.ops.elu` with alpha 1."""
-    if _OP_BY_OP.get() == _EAGER:
-        return _tf_direct("elu")(x)
-    return ops.elu(x)
+    return _backend_function(ops.elu, "elu", x)
 
 
 def selu(x):
     """`keras.ops.selu`."""
-    if _OP_BY_OP.get() == _EAGER:
-        return _tf_direct("selu")(x)
-    return ops.selu(x)
+    return _backend_function(ops.selu, "selu", x)
 
 
 def gelu(x):
     """`keras.ops.gelu`, the exact (erf) form."""
-    if _OP_BY_OP.get() == _EAGER:
-        return _tf_direct("gelu")(x)
+    return _backend_function(_exact_gelu, "gelu", x)
+
+
+def _exact_gelu(x):
     return ops.gelu(x, approximate=False)
 
 
 def leaky_relu(x, negative_slope):
     """`keras.ops.leaky_relu`."""
-    if _OP_BY_OP.get() == _EAGER:
-        return _tf_direct("leaky_relu")(x, negative_slope)
-    return ops.leaky_relu(x, negative_slope)
+    return _backend_function(ops.leaky_relu, "leaky_relu", x, negative_slope)
 
 
 @functools.cache
@@ -497,6 +495,7 @@ def _tf_in_xla():
         return True
     graph = tf.compat.v1.get_default_graph()
     return bool(control_flow_util.GraphOrParentsInXlaContext(graph))
+
 
 # --- TensorFlow eager calls no tape records ---------------------------------------
 #
