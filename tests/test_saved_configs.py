@@ -381,6 +381,23 @@ def test_files_saved_without_the_hint_still_load(saved, tmp_path):
         np.testing.assert_array_equal(y, expected, err_msg=name)
 
 
+def test_file_saved_before_the_structure_refactor_loads():
+    # tests/data/pre_refactor.keras was saved by the modules as they were
+    # before issue 15 moved them (see tests/data/make_pre_refactor_model.py):
+    # every registry name as a string activation, functional-API ops, every
+    # layer class (weights moved off their initial values), an initializer
+    # and a constraint. It loads with the current modules and computes the
+    # outputs saved with it: bit for bit on TensorFlow (where it was saved).
+    data = os.path.join(TESTS, "data")
+    model = keras.models.load_model(os.path.join(data, "pre_refactor.keras"))
+    saved = np.load(os.path.join(data, "pre_refactor.npz"))
+    y = keras.ops.convert_to_numpy(model(saved["x"]))
+    if keras.backend.backend() == "tensorflow":
+        np.testing.assert_array_equal(y, saved["y"])
+    else:
+        np.testing.assert_allclose(y, saved["y"], rtol=1e-4, atol=1e-5)
+
+
 # --- Importing twice and reloading -------------------------------------------------
 
 _RELOAD_SCRIPT = textwrap.dedent(
