@@ -8,6 +8,7 @@ After ``import keras_acts`` every name in :func:`keras_acts.names` works as
 from keras_acts import (
     _catalog,  # noqa: F401  (defines the registry)
     _names,
+    _public,
     _spec,
 )
 from keras_acts._names import get, names, taken_over, use_keras_builtins
@@ -29,6 +30,7 @@ def info(name):
 
 
 # The functions themselves: one public name per registry entry.
+_public.build_all()
 globals().update({name: spec.public for name, spec in _spec.registry().items()})
 
 _names.register_all()

@@ -397,8 +397,8 @@ def relu(x):
     return ops.relu(x)
 
 
-@relu.derivative
-def _(x):
+@relu.attach_derivative
+def _relu_derivative(x):
     return ops.cast(x > 0, x.dtype)
 
 
@@ -433,16 +433,16 @@ def swish(x, beta=1.0):
     return x * _sigmoid(x if _is(beta, 1) else beta * x)
 
 
-@swish.derivative
-def _(x, beta=1.0):
+@swish.attach_derivative
+def _swish_derivative(x, beta=1.0):
     s = _sigmoid(x if _is(beta, 1) else beta * x)
     # x (s (1 - s)) first: s (1 - s) is exactly 0 where beta * x overflows.
     slope = x * (s * (1.0 - s))
     return s + (slope if _is(beta, 1) else beta * slope)
 
 
-@swish.param_derivatives
-def _(x, beta=1.0):
+@swish.attach_param_derivatives
+def _swish_param_derivatives(x, beta=1.0):
     s = _sigmoid(beta * x)
     # x (s (1 - s)) first: s (1 - s) is exactly 0 where x * x would overflow.
     return {"beta": x * (s * (1.0 - s)) * x}
@@ -480,8 +480,8 @@ def _tanh_softplus(x):
     return n / (n + 2.0)
 
 
-@mish.derivative
-def _(x):
+@mish.attach_derivative
+def _mish_derivative(x):
     # Closed form with one exp and one division (fastest measured on CPU):
     # f' = e w / d^2, w = 4(x+1) + 4e^2 + e^3 + e(4x+6), d = 2e + e^2 + 2,
     # both by Horner's rule in e. Never e * e: XLA rewrites exp(x) * exp(x)
@@ -531,8 +531,8 @@ def hard_swish(x):
     return x * (ops.clip(x + 3.0, 0.0, 6.0) * (1.0 / 6.0))
 
 
-@hard_swish.derivative
-def _(x):
+@hard_swish.attach_derivative
+def _hard_swish_derivative(x):
     return ops.where(ops.abs(x) < 3.0, x * (1.0 / 3.0) + 0.5, ops.cast(x > 0, x.dtype))
 
 
@@ -569,8 +569,8 @@ def selu(x):
     )
 
 
-@selu.derivative
-def _(x):
+@selu.attach_derivative
+def _selu_derivative(x):
     # The scale multiplies outside `where`: Keras's torch backend rounds a
     # Python float given to `where` to float32, even next to float64.
     return _SELU_SCALE * ops.where(x > 0, 1.0, _SELU_ALPHA * ops.exp(_minimum(x, 0.0)))
@@ -608,13 +608,13 @@ def elu(x, alpha=1.0):
     return ops.where(x > 0, x, alpha * ops.expm1(_minimum(x, 0.0)))
 
 
-@elu.derivative
-def _(x, alpha=1.0):
+@elu.attach_derivative
+def _elu_derivative(x, alpha=1.0):
     return ops.where(x > 0, 1.0, alpha * ops.exp(_minimum(x, 0.0)))
 
 
-@elu.param_derivatives
-def _(x, alpha=1.0):
+@elu.attach_param_derivatives
+def _elu_param_derivatives(x, alpha=1.0):
     return {"alpha": ops.where(x > 0, 0.0, ops.expm1(_minimum(x, 0.0)))}
 
 
@@ -653,14 +653,14 @@ def leaky_relu(x, negative_slope=0.2):
     return ops.where(x >= 0, x, negative_slope * x)
 
 
-@leaky_relu.derivative
-def _(x, negative_slope=0.2):
+@leaky_relu.attach_derivative
+def _leaky_relu_derivative(x, negative_slope=0.2):
     # 1 for x > 0, the slope otherwise; keeps x's dtype for static slopes.
     return 1.0 + (negative_slope - 1.0) * ops.cast(x <= 0, x.dtype)
 
 
-@leaky_relu.param_derivatives
-def _(x, negative_slope=0.2):
+@leaky_relu.attach_param_derivatives
+def _leaky_relu_param_derivatives(x, negative_slope=0.2):
     return {"negative_slope": _minimum(x, 0.0)}
 
 
@@ -686,8 +686,8 @@ def relu6(x):
     return ops.relu6(x)
 
 
-@relu6.derivative
-def _(x):
+@relu6.attach_derivative
+def _relu6_derivative(x):
     return ops.cast(ops.logical_and(x > 0, x < 6), x.dtype)
 
 
@@ -717,8 +717,8 @@ def step(x):
     return ops.where(ops.isnan(x), x, ops.cast(x > 0, x.dtype))
 
 
-@step.derivative
-def _(x):
+@step.attach_derivative
+def _step_derivative(x):
     return ops.zeros_like(x)
 
 
@@ -748,8 +748,8 @@ def softplus(x):
     return _softplus(x)
 
 
-@softplus.derivative
-def _(x):
+@softplus.attach_derivative
+def _softplus_derivative(x):
     return _sigmoid(x)
 
 
@@ -776,8 +776,8 @@ def sigmoid(x):
     return ops.sigmoid(x)
 
 
-@sigmoid.derivative
-def _(x):
+@sigmoid.attach_derivative
+def _sigmoid_derivative(x):
     s = ops.sigmoid(x)
     return s * (1.0 - s)
 
@@ -803,8 +803,8 @@ def tanh(x):
     return _tanh(x)
 
 
-@tanh.derivative
-def _(x):
+@tanh.attach_derivative
+def _tanh_derivative(x):
     t = _tanh(x)
     return 1.0 - t * t
 
@@ -937,8 +937,8 @@ def gelu(x, approximate="none"):
     return x * _normal_cdf(x)
 
 
-@gelu.derivative
-def _(x, approximate="none"):
+@gelu.attach_derivative
+def _gelu_derivative(x, approximate="none"):
     if approximate == "tanh":
         u = (2.0 * _SQRT_2_OVER_PI) * (x + _GELU_CUBIC * x * x * x)
         s = 1.0 / (1.0 + ops.exp(-u))
@@ -986,14 +986,14 @@ def sine(x, w0=1.0):
     return _sin(_phase(w0, x))
 
 
-@sine.derivative
-def _(x, w0=1.0):
+@sine.attach_derivative
+def _sine_derivative(x, w0=1.0):
     cos = _cos(_phase(w0, x))
     return cos if _is(w0, 1) else w0 * cos  # No pass for w0 = 1 on torch.
 
 
-@sine.param_derivatives
-def _(x, w0=1.0):
+@sine.attach_param_derivatives
+def _sine_param_derivatives(x, w0=1.0):
     return {"w0": x * _cos(_phase(w0, x))}
 
 
@@ -1026,13 +1026,13 @@ def snake(x, alpha=1.0):
     return x + (s * s if _is(alpha, 1) else s * s / alpha)
 
 
-@snake.derivative
-def _(x, alpha=1.0):
+@snake.attach_derivative
+def _snake_derivative(x, alpha=1.0):
     return 1.0 + _sin(_phase(2.0 * alpha, x))
 
 
-@snake.param_derivatives
-def _(x, alpha=1.0):
+@snake.attach_param_derivatives
+def _snake_param_derivatives(x, alpha=1.0):
     s = _sin(_phase(alpha, x))
     sin2 = _sin(_phase(2.0 * alpha, x))
     return {"alpha": x * sin2 / alpha - s * s / (alpha * alpha)}
@@ -1058,8 +1058,8 @@ def lisht(x):
     return x * _tanh_rational(x)
 
 
-@lisht.derivative
-def _(x):
+@lisht.attach_derivative
+def _lisht_derivative(x):
     # t + x sech^2 = (n d + x s) / d^2.
     n, d, s = _tanh_fraction(x)
     return _divide(_times(n, d) + x * s, _times(d, d))
@@ -1089,8 +1089,8 @@ def smish(x):
     return x * (big_a / (big_a + _scaled(2.0, _times(b, b))))
 
 
-@smish.derivative
-def _(x):
+@smish.attach_derivative
+def _smish_derivative(x):
     # With D = A + 2 b^2: f = x A / D and, since n' = 2 (s + 1) s (1 - s),
     # f' = (A D + 4 x a b (a + b) c) / D^2: one division.
     a, b, c = _sigmoid_fraction(x)
@@ -1117,8 +1117,8 @@ def logish(x):
     return x * _log1p_unit(_sigmoid(x))
 
 
-@logish.derivative
-def _(x):
+@logish.attach_derivative
+def _logish_derivative(x):
     s = _sigmoid(x)
     return _log1p_unit(s) + x * (s * (1.0 - s)) / (1.0 + s)
 
@@ -1142,8 +1142,8 @@ def serf(x):
     return x * _erf(_softplus(x))
 
 
-@serf.derivative
-def _(x):
+@serf.attach_derivative
+def _serf_derivative(x):
     sp, u = _softplus_and_gate(x)
     gauss = _TWO_OVER_SQRT_PI * ops.exp(-sp * sp)
     return _erf(sp) + x * (gauss * _sigmoid_from_gate(x, u))
@@ -1193,13 +1193,13 @@ def star_relu(x, scale=_STAR_RELU_SCALE, bias=_STAR_RELU_BIAS):
     return (scale * r) * r + bias
 
 
-@star_relu.derivative
-def _(x, scale=_STAR_RELU_SCALE, bias=_STAR_RELU_BIAS):
+@star_relu.attach_derivative
+def _star_relu_derivative(x, scale=_STAR_RELU_SCALE, bias=_STAR_RELU_BIAS):
     return (2.0 * scale) * ops.relu(x)
 
 
-@star_relu.param_derivatives
-def _(x, scale=_STAR_RELU_SCALE, bias=_STAR_RELU_BIAS):
+@star_relu.attach_param_derivatives
+def _star_relu_param_derivatives(x, scale=_STAR_RELU_SCALE, bias=_STAR_RELU_BIAS):
     r = ops.relu(x)
     return {"scale": r * r, "bias": ops.ones_like(x)}
 
@@ -1331,8 +1331,8 @@ def _tanhsoft_sech2(u, beta, gamma):
     return t, sech2
 
 
-@tanhsoft.derivative
-def _(x, alpha=0.0, beta=0.6, gamma=1.0, delta=0.0):
+@tanhsoft.attach_derivative
+def _tanhsoft_derivative(x, alpha=0.0, beta=0.6, gamma=1.0, delta=0.0):
     # f' = t L' + sech^2 u' L with t = n / d, sech^2 = s / d^2 and
     # L' = a / b: one division at the end,
     # (n d a + s u' L b) / (d^2 b), the fastest form under XLA (see above).
@@ -1354,8 +1354,8 @@ def _(x, alpha=0.0, beta=0.6, gamma=1.0, delta=0.0):
     return _divide(outer, _times(_times(d, d), dlog_den))
 
 
-@tanhsoft.param_derivatives
-def _(x, alpha=0.0, beta=0.6, gamma=1.0, delta=0.0):
+@tanhsoft.attach_param_derivatives
+def _tanhsoft_param_derivatives(x, alpha=0.0, beta=0.6, gamma=1.0, delta=0.0):
     u, e = _tanhsoft_gate(x, alpha, beta, gamma)
     t, sech2 = _tanhsoft_sech2(u, beta, gamma)
     log_term = _log_delta_plus_exp(x, delta)
@@ -1582,8 +1582,8 @@ def eis(x, alpha=1.0, beta=1.0, gamma=1.0, delta=0.0, theta=1.0):
     return _eis_rv_times(p, [p["lo"], p["hi"]])
 
 
-@eis.derivative
-def _(x, alpha=1.0, beta=1.0, gamma=1.0, delta=0.0, theta=1.0):
+@eis.attach_derivative
+def _eis_derivative(x, alpha=1.0, beta=1.0, gamma=1.0, delta=0.0, theta=1.0):
     p = _eis_parts(x, alpha, beta, gamma, delta, theta)
     lo, hi = p["lo"], p["hi"]
     # f' = v [r' Sa + r (Sa' + Sa w (gamma r / P + theta))]; v' = w v (P'/P + theta).
@@ -1609,8 +1609,8 @@ def _(x, alpha=1.0, beta=1.0, gamma=1.0, delta=0.0, theta=1.0):
     return radial + _eis_rv_times(p, [inner])
 
 
-@eis.param_derivatives
-def _(x, alpha=1.0, beta=1.0, gamma=1.0, delta=0.0, theta=1.0):
+@eis.attach_param_derivatives
+def _eis_param_derivatives(x, alpha=1.0, beta=1.0, gamma=1.0, delta=0.0, theta=1.0):
     p = _eis_parts(x, alpha, beta, gamma, delta, theta)
     f = _eis_rv_times(p, [p["lo"], p["hi"]])
     v = 1.0 if p["v"] is None else p["v"]

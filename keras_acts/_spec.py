@@ -8,14 +8,15 @@ analytic derivative, both with `keras.ops`::
         '''Mish: a smooth, non-monotonic self-gated activation.'''
         return ...
 
-    @mish.derivative
-    def _(x):
+    @mish.attach_derivative
+    def _mish_derivative(x):
         return ...
 
-`activation` returns the *public* function (`keras_acts.mish`): it validates
-parameters, computes float16/bfloat16 in float32, and runs the fused kernel of
-the active backend (see `_kernels.py`). The spec behind it drives the string
-names, the layers, the docs, the plots and the test harness.
+`activation` registers and returns the `ActivationSpec`: data only. The spec
+drives the public function (`keras_acts.mish`, built in `_public.py`: it
+validates parameters, computes float16/bfloat16 in float32, and runs the
+fused kernel of the active backend, see `_kernels.py`), the string names, the
+layers, the docs, the plots and the test harness.
 """
 
 import dataclasses
@@ -23,7 +24,6 @@ import difflib
 import inspect
 import math
 import numbers
-import textwrap
 
 # name -> ActivationSpec, in definition order. Kept across importlib.reload of
 # this module (which re-runs it in the same namespace): the functions, string
@@ -303,10 +303,16 @@ class ActivationSpec:
             _DEFAULTS_FIT_RANK.add((self, rank))  # Checked once per rank.
         return values
 
-    def derivative_fn(self):
-        if self.derivative is None:
-            raise NotImplementedError(f"{self.name} has no elementwise derivative.")
-        return self.derivative
+    def attach_derivative(self, fn):
+        """Decorator: `fn(x, **params)` is the analytic derivative df/dx."""
+        self.derivative = fn
+        return fn
+
+    def attach_param_derivatives(self, fn):
+        """Decorator: `fn(x, **params)` gives {name: df/dparam} for the
+        numeric parameters (what a learnable layer trains)."""
+        self.param_derivatives = fn
+        return fn
 
 
 def activation(
@@ -330,9 +336,10 @@ def activation(
 
     The decorated function takes `x` and the parameters as keyword arguments
     and computes with `keras.ops`; its docstring's first line is the summary
-    and the rest the description. Returns the public function, which carries
-    `.derivative` and `.param_derivatives` decorators to attach the analytic
-    derivatives.
+    and the rest the description. Returns the registered `ActivationSpec`;
+    its `attach_derivative` and `attach_param_derivatives` decorators attach
+    the analytic derivatives. The public function (`keras_acts.<name>`) is
+    built from the spec by `_public`.
     """
 
     def wrap(forward):
@@ -364,94 +371,16 @@ def activation(
                 # The same source run again (importlib.reload of the catalog):
                 # keep the registered activation, which the string names,
                 # layers and compiled kernels already use.
-                return existing.public
+                return existing
             raise ValueError(f"Activation {spec.name!r} is defined twice.")
-        spec.public = _make_public(spec)
         _REGISTRY[spec.name] = spec
-        return spec.public
+        return spec
 
     return wrap
 
 
 def _same_definition(a, b):
     return (a.__module__, a.__qualname__) == (b.__module__, b.__qualname__)
-
-
-def _make_public(spec):
-    from keras_acts import _kernels, _symbolic  # Deferred: they import Keras.
-
-    def public(x, **params):
-        values = spec.resolve(params, rank=_rank(x) if not spec.elementwise else None)
-        if _symbolic.is_symbolic(x):
-            # The normalised values (NumPy scalars -> floats) go into the config.
-            return _symbolic.apply(spec, x, {k: values[k] for k in params})
-        return _kernels.apply(spec, x, values)
-
-    public.__name__ = public.__qualname__ = spec.name
-    public.__module__ = "keras_acts"
-    public.__doc__ = _docstring(spec)
-    public.__signature__ = inspect.Signature(
-        [inspect.Parameter("x", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
-        + [
-            inspect.Parameter(p.name, inspect.Parameter.KEYWORD_ONLY, default=p.default)
-            for p in spec.params
-        ]
-    )
-    public.spec = spec
-
-    def derivative(fn):
-        spec.derivative = fn
-        return fn
-
-    def param_derivatives(fn):
-        spec.param_derivatives = fn
-        return fn
-
-    public.derivative = derivative
-    public.param_derivatives = param_derivatives
-    return public
-
-
-def _format_number(v):
-    if v == math.inf:
-        return "inf"
-    if v == -math.inf:
-        return "-inf"
-    return f"{v:.6g}"
-
-
-def _docstring(spec):
-    """A Google-style docstring generated from the spec (single source)."""
-    lines = [spec.summary, ""]
-    if spec.description:
-        lines += [spec.description, ""]
-    lines += [f"Formula: $f(x) = {spec.formula}$", ""]
-    lines += ["Args:", "    x: Input tensor of any shape and float dtype."]
-    for p in spec.params:
-        lines.append(
-            f"    {p.name}: {p.doc} Default: ``{p.default!r}``; {p.allowed()}."
-        )
-    low, high = spec.output_range
-    lines += [
-        "",
-        "Returns:",
-        (
-            "    A tensor like ``x``: its shape and dtype, values in "
-            f"[{_format_number(low)}, {_format_number(high)}]."
-        ),
-        "",
-        "Example:",
-        "",
-        ">>> import keras, keras_acts",
-        f">>> y = keras_acts.{spec.name}(keras.ops.ones((2, 3)))",
-        f'>>> layer = keras.layers.Dense(8, activation="{spec.name}")',
-        "",
-        "Reference:",
-        f"    {spec.reference.markdown()}",
-    ]
-    if spec.derivative_note:
-        lines += ["", "Note:", textwrap.indent(spec.derivative_note, "    ")]
-    return "\n".join(lines)
 
 
 def registry():
