@@ -106,8 +106,7 @@ def drop_in(keras_name):
                 raise  # Not a Keras argument either: say what is allowed.
             return original(x, *args, **kwargs)
         keras_values = set(given) <= set(keras_args) and not any(
-            isinstance(v, str)
-            for v in given.values()  # gelu's "sigmoid", ...
+            isinstance(v, str) for v in given.values()  # gelu's "sigmoid", ...
         )
         if (
             keras_values

@@ -167,7 +167,6 @@ class LeakyReLU(_DropIn, keras.layers.LeakyReLU):
 
     def __init__(self, negative_slope=0.3, *args, **kwargs):
         super().__init__(negative_slope, *args, **kwargs)
-
     legacy_arguments = ("alpha",)
 
     def call(self, inputs):
