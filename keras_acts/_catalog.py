@@ -7,369 +7,42 @@ inputs). Formulas are written to stay finite for every finite input: any
 are avoided.
 """
 
-import functools
 import math
 
 import keras
 from keras import ops
 
-from keras_acts import _kernels
+from keras_acts import _kernels, _math
+from keras_acts._math import (  # The numeric primitives.
+    _EXP_CLAMP,
+    _TANH_SATURATION,
+    _TORCH,
+    INF,
+    _cos,
+    _divide,
+    _erf,
+    _is,
+    _is_float64,
+    _is_number,
+    _log1p_unit,
+    _maximum,
+    _minimum,
+    _native,
+    _op_by_op,
+    _phase,
+    _scaled,
+    _sigmoid_fraction,
+    _sigmoid_from_gate,
+    _sin,
+    _softplus,
+    _softplus_and_gate,
+    _tanh,
+    _tanh_fraction,
+    _tanh_rational,
+    _times,
+    _unexported,
+)
 from keras_acts._spec import Param, Reference, activation
-
-INF = math.inf
-
-# Keras's ops, but float64 stays float64 on every backend (see _kernels).
-_minimum, _maximum, _tanh = _kernels.minimum, _kernels.maximum, _kernels.tanh
-
-# Above this, exp(x) is so large that 1 + e^x == e^x in float32 and sigmoid(x)
-# rounds to 1; clamping the exponent here keeps exp finite in every formula.
-_EXP_CLAMP = 20.0
-
-
-def _sigmoid(x):
-    return _kernels.sigmoid(x)
-
-
-# sin and cos under XLA on CPU are scalar library calls (about 8x the time of
-# ReLU's kernel); the classic range reduction plus a polynomial, in vector
-# arithmetic, runs as fast as exp. float64 keeps the library functions.
-# pi split in three (Cody-Waite): k * part is exact in float32 for k < 2^16.
-_PI_PARTS = (3.140625, 9.67502593994140625e-4, 1.509957990978376432e-7)
-# Taylor coefficients in r^2; on |r| <= pi/2 the truncation error is < 1e-9.
-_SIN_TERMS = (-1 / 6, 1 / 120, -1 / 5040, 1 / 362880, -1 / 39916800, 1 / 6227020800)
-_COS_TERMS = (
-    -1 / 2,
-    1 / 24,
-    -1 / 720,
-    1 / 40320,
-    -1 / 3628800,
-    1 / 479001600,
-    -1 / 87178291200,
-)
-
-
-def _is_float64(x):
-    return _is_float64_dtype(x.dtype)
-
-
-@functools.cache
-def _is_float64_dtype(dtype):
-    # Cached per dtype object: standardize_dtype costs microseconds, and
-    # eager TensorFlow calls pay it at every op-by-op primitive.
-    return keras.backend.standardize_dtype(dtype) == "float64"
-
-
-# The numeric primitives below (tanh, erf, log1p, softplus, sigmoid, sin,
-# cos, powers) are written for XLA, which fuses a formula into one kernel:
-# there plain arithmetic beats the library functions. PyTorch runs every op
-# eagerly as its own pass over memory, so there each of those steps costs a
-# pass (a 15-op rational tanh is 15 passes): on torch they call torch's own
-# kernels through keras.ops (`ops.tanh` is `torch.tanh`), as they do for
-# float64 everywhere. This is the one place the backends' numerics differ;
-# the formulas and derivatives call these and are shared.
-# TensorFlow's eager calls no tape records, and served graphs of unknown
-# sizes, also run op by op, uncompiled (`_kernels._tf_op_by_op`,
-# `_kernels._tf_plain_graph`): they take these
-# paths too, except where PyTorch-only functions or TFLite's missing Erf
-# built-in say otherwise; eager calls, which no model exports, also take
-# TensorFlow's softplus and leaky_relu kernels (`_kernels.eager_op_by_op`).
-_TORCH = keras.backend.backend() == "torch"
-
-
-def _op_by_op():
-    """True where each op runs as its own pass over memory, not fused."""
-    return _TORCH or _kernels.op_by_op()
-
-
-def _unexported():
-    """True where no graph is built for export (torch, TensorFlow eager):
-    functions with no TFLite built-in (Erf, Erfc, Softplus's overflow) may
-    run there."""
-    return _TORCH or _kernels.eager_op_by_op()
-
-
-def _native(x):
-    """True where the primitives call the backend's own functions."""
-    return _op_by_op() or _is_float64(x)
-
-
-def _reduce_by_pi(x):
-    """`(r, (-1)^k)` with x = k pi + r and |r| <= pi/2 (float32)."""
-    k = ops.round(x * (1.0 / math.pi))
-    r = x
-    for part in _PI_PARTS:
-        r = r - k * part
-    # Past |x| ~ 2e5 float32 has lost the phase; clipping keeps sin/cos bounded.
-    r = ops.clip(r, -1.6, 1.6)
-    return r, 1.0 - 2.0 * (k - 2.0 * ops.floor(0.5 * k))
-
-
-def _horner(terms, t):
-    p = terms[-1]
-    for c in reversed(terms[:-1]):
-        p = c + t * p
-    return p
-
-
-def _sin(x):
-    """sin(x); float32 error below 2e-7 for |x| < 1e5 (vectorised, see above)."""
-    if _native(x):
-        return _kernels.sin(x)
-    r, sign = _reduce_by_pi(x)
-    r2 = r * r
-    return sign * (r + r * r2 * _horner(_SIN_TERMS, r2))
-
-
-def _cos(x):
-    """cos(x); float32 error below 2e-7 for |x| < 1e5 (vectorised, see above)."""
-    if _native(x):
-        return _kernels.cos(x)
-    r, sign = _reduce_by_pi(x)
-    r2 = r * r
-    return sign * (1.0 + r2 * _horner(_COS_TERMS, r2))
-
-
-# Past this |scale * x| float32 (from ~1e8) and float64 (from ~1e17) have
-# long lost the phase of sin; capping keeps a product that overflowed to inf
-# finite, so sin and cos stay bounded rather than NaN.
-_PHASE_CAP = 1e30
-
-
-def _phase(scale, x):
-    """scale * x for sin and cos: finite wherever x is (+-inf stays +-inf)."""
-    u = x if _is(scale, 1) else scale * x
-    # |scale| <= 1: u is finite wherever x is, and past 1e30 the phase is
-    # lost either way (torch's sin of any finite float is in [-1, 1]).
-    small = _is_number(scale) and abs(scale) <= 1
-    if _TORCH and (small or _kernels.within(x, scale, _PHASE_CAP)):
-        return u  # Nothing to cap: skips three passes and a slow `where`.
-    capped = _maximum(_minimum(u, _PHASE_CAP), -_PHASE_CAP)
-    return ops.where(ops.isfinite(x), capped, u)
-
-
-# Notes on speed under XLA on CPU, which these helpers follow (measured with
-# 2^24 float32 values; a kernel that only copies takes ~6 ms):
-# * every exp, log, tanh or division costs about as much as the whole copy,
-#   and two in one kernel cost more than twice one (log, log1p and rsqrt are
-#   2-4x an exp); polynomials are nearly free;
-# * XLA rewrites exp(a) * exp(b) as exp(a + b): a product of two exps (e * e)
-#   becomes a second exponential, so powers of e^x go through Horner's rule;
-# * XLA's CPU fusion will not feed a division to a kernel that reads the
-#   quotient twice: it writes the quotient out to memory and reads it back
-#   (a full extra pass; tests/test_fusion.py catches it). A division is best
-#   the last step. (An exp read many times does stay in one kernel.)
-
-
-def _log1p_coefficients(degree=9):
-    """Monomial coefficients of q(u) = log(1 + u) / u on [0, 1].
-
-    Chebyshev interpolation in float64 (q is analytic there; its nearest
-    singularity is at u = -1), converted for Horner's rule. Degree 9: the
-    float32 relative error of u q(u) is below 2e-7 on [0, 1].
-    """
-    import numpy as np
-
-    def q(u):
-        u = np.asarray(u, dtype=np.float64)
-        safe = np.where(u == 0.0, 1.0, u)
-        return np.where(u == 0.0, 1.0, np.log1p(safe) / safe)
-
-    cheb = np.polynomial.chebyshev.Chebyshev.interpolate(q, degree, domain=[0, 1])
-    poly = cheb.convert(kind=np.polynomial.Polynomial, domain=[0, 1], window=[0, 1])
-    return tuple(float(c) for c in poly.coef)
-
-
-_LOG1P_COEFFICIENTS = _log1p_coefficients()
-
-
-def _log1p_unit(u):
-    """log(1 + u) for u in [0, 1].
-
-    log and log1p are slow under XLA on CPU (2-4x an exp); in float32 a
-    polynomial, u q(u), is as accurate (relative error < 2e-7) and costs no
-    division. float64 keeps log1p.
-    """
-    if _native(u):
-        return ops.log1p(u)
-    return u * _horner(_LOG1P_COEFFICIENTS, u)
-
-
-def _softplus_and_gate(x):
-    """softplus(x) and e^{-|x|}, from which `_sigmoid_from_gate` gets sigmoid(x).
-
-    On torch (float32 and below) torch's softplus, and no gate (None):
-    sigmoid is then torch's own as well.
-    """
-    if _unexported() and not _is_float64(x):
-        # (Not in TensorFlow graphs, even op by op: TFLite's SOFTPLUS
-        # overflows for large x; the formula below uses log1p there.)
-        return _kernels.softplus(x), None
-    # log(1 + e^x) without overflow: max(x, 0) + log1p(e^-|x|).
-    u = ops.exp(-ops.abs(x))
-    return ops.relu(x) + _log1p_unit(u), u
-
-
-def _sigmoid_fraction(x, u=None, complement=True):
-    """(a, b, c) with sigmoid(x) = a / b and 1 - sigmoid(x) = c / b, exactly.
-
-    u = e^{-|x|} (computed unless given): for x >= 0, a = 1, b = 1 + u,
-    c = u; below, a = u, c = 1. No cancellation in c, and no division:
-    callers divide once, at the end. float64 and torch use sigmoid itself,
-    with b None (an exact 1: no pass over memory multiplies by it on torch)
-    and c computed only if `complement` (on torch every op is a pass).
-    """
-    if _native(x):
-        s = _sigmoid(x)
-        return s, None, (1.0 - s) if complement else None
-    if u is None:
-        u = ops.exp(-ops.abs(x))
-    positive = x >= 0
-    return ops.where(positive, 1.0, u), 1.0 + u, ops.where(positive, u, 1.0)
-
-
-def _sigmoid_from_gate(x, u):
-    """sigmoid(x) from u = e^{-|x|}: one division, no second exponential."""
-    if _native(x):
-        return _sigmoid(x)
-    a, b, _ = _sigmoid_fraction(x, u)
-    return a / b
-
-
-def _softplus(x):
-    return _softplus_and_gate(x)[0]
-
-
-def _rescaled_in_t(coefficients, scale, norm):
-    """A polynomial in x^2 (highest power first) rewritten in t = x^2 / scale
-    and divided by `norm`, lowest power first (for `_horner`)."""
-    top = len(coefficients) - 1
-    scaled = [c * scale ** (top - k) / norm for k, c in enumerate(coefficients)]
-    return tuple(reversed(scaled))
-
-
-def _odd_rational(x, clip, scale, p_terms, q_terms):
-    """(x P(t), Q(t)), t = x^2 / scale, x clipped to [-clip, clip].
-
-    The float32 forms of tanh and erf: x P / Q there.
-    """
-    x = ops.clip(x, -clip, clip)
-    t = (x * x) * (1.0 / scale)
-    return x * _horner(p_terms, t), _horner(q_terms, t)
-
-
-# tanh(x) = x P(x^2) / Q(x^2) on [-c, c], +-1 beyond (the float32 rational
-# form of Eigen, which XLA's own float32 tanh also uses). In plain
-# arithmetic it fuses with the rest of a kernel: next to an exp, XLA's tanh
-# op measured 1.5x the time of this form.
-_TANH_CLIP = 7.90531110763549805
-_TANH_P = (
-    -2.76076847742355e-16,
-    2.00018790482477e-13,
-    -8.60467152213735e-11,
-    5.12229709037114e-08,
-    1.48572235717979e-05,
-    6.37261928875436e-04,
-    4.89352455891786e-03,
-)
-_TANH_Q = (
-    1.19825839466702e-06,
-    1.18534705686654e-04,
-    2.26843463243900e-03,
-    4.89352518554385e-03,
-)
-# The same rational in t = x^2 / 64 (exact), both polynomials divided by P's
-# constant term: every coefficient is then between 4e-3 and 100, so a TFLite
-# export with float16 weights keeps them (the originals, down to 3e-16,
-# round to 0 in float16). Same float32 accuracy (3e-7).
-_TANH_SCALE = 64.0
-_TANH_P_T = _rescaled_in_t(_TANH_P, _TANH_SCALE, _TANH_P[-1])
-_TANH_Q_T = _rescaled_in_t(_TANH_Q, _TANH_SCALE, _TANH_P[-1])
-
-
-def _tanh_parts(x):
-    """(n, d) with tanh(x) = n / d on |x| <= clip (x clipped there)."""
-    return _odd_rational(x, _TANH_CLIP, _TANH_SCALE, _TANH_P_T, _TANH_Q_T)
-
-
-def _tanh_rational(x):
-    """tanh(x) in plain arithmetic for fused kernels; float64 keeps tanh."""
-    if _native(x):
-        return _kernels.tanh(x)
-    n, d = _tanh_parts(x)
-    return n / d
-
-
-def _tanh_fraction(x):
-    """(n, d, s) with tanh(x) = n / d and sech(x)^2 = s / d^2.
-
-    For derivatives that need tanh and sech^2 together: they then divide
-    once, at the end (a division whose result is read twice, as in
-    1 - t * t, is written out to memory by XLA). s is exactly 0 where tanh
-    rounds to +-1. float64 and torch keep tanh; d is then None, an exact 1
-    (`_times`, `_divide`).
-    """
-    if _op_by_op():
-        t = _kernels.tanh(x)
-        # No `where` (slow on torch's CPU): (1 - t)(1 + t) is exactly 0
-        # where t rounds to +-1, and exact in 1 - t near there.
-        return t, None, (1.0 - t) * (1.0 + t)
-    if _is_float64(x):
-        t = _kernels.tanh(x)
-        s = ops.where(ops.abs(x) < _TANH_SATURATION, 1.0 - t * t, 0.0)
-        return t, None, s
-    inside = ops.abs(x) < _TANH_CLIP
-    n, d = _tanh_parts(x)
-    # d^2 - n^2, factored: the difference is where precision is lost.
-    return n, d, ops.where(inside, (d - n) * (d + n), 0.0)
-
-
-# erf(x) = x P(x^2) / Q(x^2) on [-4, 4] (Eigen's float32 rational form, which
-# XLA's own float32 erf also expands to); beyond 4, float32 erf rounds to +-1.
-_ERF_CLIP = 4.0
-_ERF_P = (
-    -2.72614225801306e-10,
-    2.77068142495902e-08,
-    -2.10102402082508e-06,
-    -5.69250639462346e-05,
-    -7.34990630326855e-04,
-    -2.95459980854025e-03,
-    -1.60960333262415e-02,
-)
-_ERF_Q = (
-    -1.45660718464996e-05,
-    -2.13374055278905e-04,
-    -1.68282697438203e-03,
-    -7.37332916720468e-03,
-    -1.42647390514189e-02,
-)
-
-
-# As for tanh above: the same rational in t = x^2 / 16 (exact), both
-# polynomials divided by Q's constant term, so that float16 weights in a
-# TFLite export keep every coefficient (the originals go down to 3e-10).
-_ERF_SCALE = 16.0
-_ERF_P_T = _rescaled_in_t(_ERF_P, _ERF_SCALE, _ERF_Q[-1])
-_ERF_Q_T = _rescaled_in_t(_ERF_Q, _ERF_SCALE, _ERF_Q[-1])
-
-
-def _erf(x):
-    """erf(x) in plain arithmetic; float32 error below 5e-7.
-
-    TFLite has no Erf built-in: with `ops.erf` a converted model needs Select
-    TF ops. This form (clip, multiply, add, divide) is what XLA computes for a
-    float32 erf anyway, so training is unchanged and the exported inference
-    graph converts with built-in ops only. float64 and torch keep the
-    library erf.
-    """
-    if _is_float64(x):
-        # erf(+-10) is +-1 in float64; clipping keeps TensorFlow's float64
-        # erf, which gives NaN for huge arguments, away from them.
-        return ops.erf(ops.clip(x, -10.0, 10.0))
-    if _TORCH:
-        return ops.erf(x)
-    n, d = _odd_rational(x, _ERF_CLIP, _ERF_SCALE, _ERF_P_T, _ERF_Q_T)
-    return n / d
-
 
 # --- ReLU family (Keras's ops are already single fused kernels) ---------------
 
@@ -430,12 +103,12 @@ def swish(x, beta=1.0):
     Keras's `silu`/`swish` are this function with beta 1. The output lower
     bound given is the one for beta 1; for other betas it is that value / beta.
     """
-    return x * _sigmoid(x if _is(beta, 1) else beta * x)
+    return x * _math.sigmoid(x if _is(beta, 1) else beta * x)
 
 
 @swish.attach_derivative
 def _swish_derivative(x, beta=1.0):
-    s = _sigmoid(x if _is(beta, 1) else beta * x)
+    s = _math.sigmoid(x if _is(beta, 1) else beta * x)
     # x (s (1 - s)) first: s (1 - s) is exactly 0 where beta * x overflows.
     slope = x * (s * (1.0 - s))
     return s + (slope if _is(beta, 1) else beta * slope)
@@ -443,7 +116,7 @@ def _swish_derivative(x, beta=1.0):
 
 @swish.attach_param_derivatives
 def _swish_param_derivatives(x, beta=1.0):
-    s = _sigmoid(beta * x)
+    s = _math.sigmoid(beta * x)
     # x (s (1 - s)) first: s (1 - s) is exactly 0 where x * x would overflow.
     return {"beta": x * (s * (1.0 - s)) * x}
 
@@ -474,7 +147,7 @@ _MISH_LOW = 1e4
 
 def _tanh_softplus(x):
     if _op_by_op():
-        return _kernels.tanh(_softplus(x))
+        return _math.tanh(_softplus(x))
     e = ops.exp(_minimum(x, _EXP_CLAMP))
     n = e * (e + 2.0)
     return n / (n + 2.0)
@@ -495,15 +168,6 @@ def _mish_derivative(x):
     w = 4.0 * (x + 1.0) + e * ((4.0 * x + 6.0) + e * (4.0 + e))
     d = 2.0 + e * (e + 2.0)
     return e * w / (d * d)
-
-
-def _is_number(p):
-    """True for a static (Python-number) parameter: lets formulas specialise."""
-    return isinstance(p, (int, float))
-
-
-def _is(p, value):
-    return _is_number(p) and p == value
 
 
 # --- Piecewise-linear and exponential-linear family ----------------------------
@@ -561,7 +225,7 @@ def selu(x):
     `keras_acts.check_self_normalizing`).
     """
     if _op_by_op() and not _is_float64(x):
-        return _kernels.selu(x)  # The backend's one kernel, not four passes.
+        return _math.selu(x)  # The backend's one kernel, not four passes.
     return ops.where(
         x > 0,
         _SELU_SCALE * x,
@@ -604,7 +268,7 @@ def elu(x, alpha=1.0):
     -alpha. With alpha 1 the first derivative is continuous at 0.
     """
     if _op_by_op() and _is(alpha, 1.0) and not _is_float64(x):
-        return _kernels.elu(x)  # The backend's one kernel, not four passes.
+        return _math.elu(x)  # The backend's one kernel, not four passes.
     return ops.where(x > 0, x, alpha * ops.expm1(_minimum(x, 0.0)))
 
 
@@ -649,7 +313,7 @@ def leaky_relu(x, negative_slope=0.2):
     # (float64 keeps the formula: TensorFlow's kernel holds the slope as a
     # float32 attribute.)
     if _kernels.eager_op_by_op() and _is_number(negative_slope) and not _is_float64(x):
-        return _kernels.leaky_relu(x, negative_slope)  # TensorFlow's kernel.
+        return _math.leaky_relu(x, negative_slope)  # TensorFlow's kernel.
     return ops.where(x >= 0, x, negative_slope * x)
 
 
@@ -750,7 +414,7 @@ def softplus(x):
 
 @softplus.attach_derivative
 def _softplus_derivative(x):
-    return _sigmoid(x)
+    return _math.sigmoid(x)
 
 
 @activation(
@@ -933,7 +597,7 @@ def gelu(x, approximate="none"):
         # The backend's one gelu kernel, not the erf formula's dozens of
         # passes. Not in served graphs: TensorFlow's exact gelu is Erfc,
         # which TFLite lacks.
-        return _kernels.gelu(x)
+        return _math.gelu(x)
     return x * _normal_cdf(x)
 
 
@@ -1114,12 +778,12 @@ def _smish_derivative(x):
 )
 def logish(x):
     """Logish: the input gated by the logarithm of one plus its sigmoid."""
-    return x * _log1p_unit(_sigmoid(x))
+    return x * _log1p_unit(_math.sigmoid(x))
 
 
 @logish.attach_derivative
 def _logish_derivative(x):
-    s = _sigmoid(x)
+    s = _math.sigmoid(x)
     return _log1p_unit(s) + x * (s * (1.0 - s)) / (1.0 + s)
 
 
@@ -1206,9 +870,6 @@ def _star_relu_param_derivatives(x, scale=_STAR_RELU_SCALE, bias=_STAR_RELU_BIAS
 
 # --- Parametric families (Biswas et al.) -----------------------------------------
 
-# tanh(u) is exactly +-1 in float32 and float64 for |u| >= 20, so its
-# derivative there is exactly 0 whatever multiplies it.
-_TANH_SATURATION = 20.0
 # exp(80) ~ 5.5e34: finite in float32, and far past tanh's saturation.
 _GATE_EXP_CLAMP = 80.0
 # Keeps 1 / (tiny quotient) finite in parameter gradients at extreme inputs.
@@ -1522,25 +1183,6 @@ def _eis_rv_times(p, factors):
             is_zero = factor == 0.0
             zero = is_zero if zero is None else ops.logical_or(zero, is_zero)
     return out if zero is None else ops.where(zero, 0.0, out)
-
-
-def _times(a, b):
-    """a * b where None stands for an exact 1."""
-    if a is None:
-        return b
-    if b is None:
-        return a
-    return a * b
-
-
-def _scaled(number, a):
-    """number * a where None stands for an exact 1 (a Python number then)."""
-    return number if a is None else number * a
-
-
-def _divide(a, b):
-    """a / b where None stands for an exact 1 (no pass over memory on torch)."""
-    return a if b is None else a / b
 
 
 @activation(

@@ -44,7 +44,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_acts import _kernels, _saving, _spec
+from keras_acts import _kernels, _math, _saving, _spec
 
 # --- Bases --------------------------------------------------------------------
 
@@ -232,7 +232,7 @@ def _rational_parts(x, coeffs, m, n, version, basis, with_derivative=False):
         for j in range(2, n + 1):
             s = s + den[j - 1] * den_terms[j]
         denominator = base + ops.abs(s)
-    denominator = _kernels.maximum(denominator, _DENOMINATOR_FLOOR)
+    denominator = _math.maximum(denominator, _DENOMINATOR_FLOOR)
     return dict(
         num=num, den=den, h=h, hd=hd, e_num=e_num, e_den=e_den,
         num_terms=num_terms, den_terms=den_terms, N=numerator, D=denominator,

@@ -11,7 +11,7 @@ import keras
 from keras import ops
 
 from keras_acts import _saving
-from keras_acts._kernels import maximum, minimum
+from keras_acts._math import maximum, minimum
 
 __all__ = ["Range"]
 

@@ -36,6 +36,7 @@ example, in one call.
 import dataclasses
 import functools
 import os
+import sys
 
 import keras
 import layer_references as lrefs
@@ -64,7 +65,7 @@ from references import PARAM_CASES, REFERENCES
 
 import keras_acts
 import keras_acts.layers as L
-from keras_acts import _catalog, _rational, _spec
+from keras_acts import _math, _rational, _spec
 from keras_acts.layers._activation import class_name
 
 REGISTRY = _spec.registry()
@@ -626,14 +627,39 @@ def test_derivative_matches_finite_difference(subject):
     check()
 
 
+# The thresholds the definitions held when this test was written (exp
+# clamps, tails, saturation points, rational fits' bounds, ...): a move of
+# code that hides one from `_threshold_constants` fails the test below
+# instead of silently testing fewer points.
+KNOWN_THRESHOLDS = (
+    *(0.044715, 0.3989422804014327, 0.4472135954999579, 0.7071067811865476),
+    *(0.7978845608028654, 0.8944271909999159, 1.0507009873554805),
+    *(1.1283791670955126, 1.6732632423543772, 1.702, 4.0, 6.0),
+    *(7.905311107635498, 16.0, 20.0, 40.0, 64.0, 80.0, 88.72283, 100.0),
+    *(2001.0, 10000.0, 1e15),
+)
+
+
+def _numeric_modules():
+    """Every module a formula lives in: the numerics (`_math`), the module of
+    each registered activation, and the rational units' modules."""
+    modules = {_math.__name__}
+    modules.update(spec.forward.__module__ for spec in REGISTRY.values())
+    modules.update(
+        name for name in sys.modules if name.startswith(_rational.__name__)
+    )
+    return [sys.modules[name] for name in sorted(modules)]
+
+
 def _threshold_constants():
     """Where formulas may switch branch: kink-free candidates from the source.
 
     The numeric constants of the definitions (exp clamps, tails, saturation
-    points, ...) and 1 (the rational units' |x| > 1 switch).
+    points, ...) in every module a formula lives in, and 1 (the rational
+    units' |x| > 1 switch).
     """
     values = {1.0}
-    for module in (_catalog, _rational):
+    for module in _numeric_modules():
         for key, value in vars(module).items():
             if (
                 key.lstrip("_").isupper()
@@ -646,6 +672,14 @@ def _threshold_constants():
 
 
 THRESHOLDS = _threshold_constants()
+
+
+def test_threshold_constants_are_all_found():
+    missing = [c for c in KNOWN_THRESHOLDS if not np.isclose(THRESHOLDS, c).any()]
+    assert not missing, (
+        f"{missing}: thresholds the formulas held are no longer found: where "
+        "did they move? (`_numeric_modules`)"
+    )
 
 
 def _candidates(spec, params):
