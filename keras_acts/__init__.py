@@ -6,7 +6,7 @@ After ``import keras_acts`` every name in :func:`keras_acts.names` works as
 """
 
 from keras_acts import (
-    _catalog,  # noqa: F401  (defines the registry)
+    _activations,  # noqa: F401  (defines the registry)
     _names,
     _public,
     _spec,

@@ -294,7 +294,7 @@ def _tf_dynamic(x):
 
 # Set while a formula is placed as plain ops (TensorFlow eager calls no tape
 # records, and served graphs of unknown sizes): the primitives in
-# _catalog then call the backend's own functions, as on PyTorch, instead of
+# _math then call the backend's own functions, as on PyTorch, instead of
 # XLA-tuned arithmetic.
 _OP_BY_OP = contextvars.ContextVar("keras_acts_op_by_op", default=False)
 

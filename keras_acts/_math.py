@@ -1,6 +1,6 @@
 """The numerics: elementwise primitives the activation formulas are built on.
 
-Two kinds, both called by the formulas in `keras_acts.activations` (and by
+Two kinds, both called by the formulas in `keras_acts._activations` (and by
 the rational units and constraints):
 
 * Keras's ops with float64 kept (`minimum`, `maximum`, `tanh`, `sin`, `cos`)

@@ -412,6 +412,9 @@ _RELOAD_SCRIPT = textwrap.dedent(
     import keras_acts
 
     NAMES = keras_acts.names()
+    ACTIVATION_MODULES = sorted(
+        n for n in sys.modules if n.startswith("keras_acts._activations.")
+    )
     X = np.random.default_rng(SEED).normal(0.0, 2.0, (4, 6))
 
 
@@ -467,8 +470,8 @@ _RELOAD_SCRIPT = textwrap.dedent(
         ("reload-again", lambda: reload("keras_acts")),
         ("internals", lambda: reload("keras_acts._keras_internals",
                                      "keras_acts._names", "keras_acts")),
-        ("catalog", lambda: reload("keras_acts._spec", "keras_acts._catalog",
-                                   "keras_acts")),
+        ("definitions", lambda: reload("keras_acts._spec", "keras_acts._math",
+                                       *ACTIVATION_MODULES, "keras_acts")),
         ("layers", lambda: reload("keras_acts.layers._activation",
                                   "keras_acts.layers", "keras_acts")),
         ("every-module", lambda: reload(*sorted(
