@@ -200,6 +200,27 @@ def _is_tensor_like(value):
     return hasattr(value, "shape") and hasattr(value, "dtype")
 
 
+@dataclasses.dataclass(frozen=True)
+class LayerOptions:
+    """How `keras_acts.layers` presents an activation as a layer.
+
+    Attributes:
+        class_name: the layer class's name; None gives the activation's name
+            in CamelCase (``hard_swish`` -> ``HardSwish``). Saved in `.keras`
+            configs: never rename.
+        learnable: the layer trains the numeric parameters (as the paper
+            does); needs the spec's `param_derivatives`. Otherwise they are
+            fixed at construction.
+        per_channel_default: a learnable layer's `per_channel` default.
+        note: a sentence for the learnable layer's docstring.
+    """
+
+    class_name: str = None
+    learnable: bool = False
+    per_channel_default: bool = False
+    note: str = ""
+
+
 # (spec, rank): the spec's default axis is valid for inputs of that rank.
 _DEFAULTS_FIT_RANK = set()
 
@@ -234,7 +255,15 @@ class ActivationSpec:
     # The output carries the input as `_keras_logits`, as Keras's softmax and
     # sigmoid do: Keras's cross-entropy then works from the logits.
     marks_logits: bool = False
+    layer: LayerOptions = LayerOptions()
     public: callable = None  # The `keras_acts.<name>` function.
+
+    @property
+    def layer_class_name(self):
+        """The class name of the activation's layer in `keras_acts.layers`."""
+        if self.layer.class_name is not None:
+            return self.layer.class_name
+        return "".join(w[:1].upper() + w[1:] for w in self.name.split("_"))
 
     @property
     def defaults(self):
@@ -331,6 +360,7 @@ def activation(
     derivative_note="",
     kinks=(),
     marks_logits=False,
+    layer=LayerOptions(),
 ):
     """Decorator that turns a forward formula into a registered activation.
 
@@ -364,6 +394,7 @@ def activation(
             derivative_note=derivative_note,
             kinks=tuple(kinks),
             marks_logits=marks_logits,
+            layer=layer,
         )
         existing = _REGISTRY.get(spec.name)
         if existing is not None:

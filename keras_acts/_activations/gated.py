@@ -31,7 +31,7 @@ from keras_acts._math import (  # The numeric primitives.
     _times,
     _unexported,
 )
-from keras_acts._spec import Param, Reference, activation
+from keras_acts._spec import LayerOptions, Param, Reference, activation
 
 # --- Smooth self-gated family --------------------------------------------------
 
@@ -54,6 +54,10 @@ from keras_acts._spec import Param, Reference, activation
     monotonic=False,
     smooth=True,
     keras_name="silu",
+    layer=LayerOptions(
+        learnable=True,
+        note="beta = 1 is SiLU; `trainable_beta=False` gives a fixed-beta Swish.",
+    ),
 )
 def swish(x, beta=1.0):
     """Swish: the input gated by a sigmoid of itself (SiLU when beta is 1).
@@ -189,6 +193,7 @@ def _normal_cdf(x):
     monotonic=False,
     smooth=True,
     keras_name="gelu",
+    layer=LayerOptions(class_name="GELU"),
 )
 def gelu(x, approximate="none"):
     """Gaussian error linear unit: the input weighted by the standard normal CDF.
@@ -241,6 +246,7 @@ def _gelu_derivative(x, approximate="none"):
     monotonic=False,
     smooth=True,
     symmetry="even",
+    layer=LayerOptions(class_name="LiSHT"),
 )
 def lisht(x):
     """LiSHT: the input scaled by its own tanh; even and non-negative."""
@@ -325,6 +331,7 @@ _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
     output_range=(-0.348437458759606, INF),
     monotonic=False,
     smooth=True,
+    layer=LayerOptions(class_name="SERF"),
 )
 def serf(x):
     """SERF: the input gated by the error function of its softplus."""

@@ -30,7 +30,7 @@ from keras_acts._math import (  # The numeric primitives.
     _tanh_rational,
     _times,
 )
-from keras_acts._spec import Param, Reference, activation
+from keras_acts._spec import LayerOptions, Param, Reference, activation
 
 # --- Parametric families (Biswas et al.) -----------------------------------------
 
@@ -133,6 +133,12 @@ def _tanhsoft_needs_mask(beta, gamma):
     output_range=(-0.217316752616395, INF),
     monotonic=False,
     smooth=True,
+    layer=LayerOptions(
+        class_name="TanhSoft",
+        learnable=True,
+        note="The constraints alpha <= 1, beta >= 0, gamma > 0, 0 <= delta <= 1 "
+        "of the paper hold throughout training.",
+    ),
 )
 def tanhsoft(x, alpha=0.0, beta=0.6, gamma=1.0, delta=0.0):
     """TanhSoft: a four-parameter family combining tanh and softplus.
@@ -373,6 +379,12 @@ def _eis_rv_times(p, factors):
     output_range=(-0.232155236809460, INF),
     monotonic=False,
     smooth=True,
+    layer=LayerOptions(
+        class_name="EIS",
+        learnable=True,
+        note="The constraints alpha, gamma, delta, theta >= 0 and beta > 0 hold "
+        "throughout training.",
+    ),
 )
 def eis(x, alpha=1.0, beta=1.0, gamma=1.0, delta=0.0, theta=1.0):
     """EIS: a five-parameter family combining exponential, ISRU and softplus.

@@ -7,7 +7,7 @@ from keras_acts._math import (  # The numeric primitives.
     _phase,
     _sin,
 )
-from keras_acts._spec import Param, Reference, activation
+from keras_acts._spec import LayerOptions, Param, Reference, activation
 
 # --- Periodic ------------------------------------------------------------------
 
@@ -73,6 +73,11 @@ def _sine_param_derivatives(x, w0=1.0):
     output_range=(-INF, INF),
     monotonic=True,
     smooth=True,
+    layer=LayerOptions(
+        learnable=True,
+        per_channel_default=True,
+        note="As in the paper, alpha is learned per channel by default.",
+    ),
 )
 def snake(x, alpha=1.0):
     """Snake: the identity plus a periodic ripple, for learning periodic data.

@@ -17,7 +17,7 @@ from keras_acts._math import (  # The numeric primitives.
     _minimum,
     _op_by_op,
 )
-from keras_acts._spec import Param, Reference, activation
+from keras_acts._spec import LayerOptions, Param, Reference, activation
 
 # --- ReLU family (Keras's ops are already single fused kernels) ---------------
 
@@ -35,6 +35,7 @@ from keras_acts._spec import Param, Reference, activation
     keras_name="relu",
     fused=False,
     kinks=(0.0,),
+    layer=LayerOptions(class_name="ReLU"),
 )
 def relu(x):
     """Rectified linear unit: the identity for positive inputs, zero otherwise.
@@ -96,6 +97,7 @@ _SELU_SCALE = 1.0507009873554804934193349852946
     smooth=False,
     keras_name="selu",
     kinks=(0.0,),
+    layer=LayerOptions(class_name="SELU"),
 )
 def selu(x):
     """Scaled exponential linear unit: self-normalizing ELU.
@@ -140,6 +142,7 @@ def _selu_derivative(x):
     smooth=False,
     keras_name="elu",
     kinks=(0.0,),
+    layer=LayerOptions(class_name="ELU"),
 )
 def elu(x, alpha=1.0):
     """Exponential linear unit: identity above 0, saturating exponential below.
@@ -182,6 +185,7 @@ def _elu_param_derivatives(x, alpha=1.0):
     smooth=False,
     keras_name="leaky_relu",
     kinks=(0.0,),
+    layer=LayerOptions(class_name="LeakyReLU"),
 )
 def leaky_relu(x, negative_slope=0.2):
     """Leaky ReLU: the identity for positive inputs, a small slope otherwise.
@@ -220,6 +224,7 @@ def _leaky_relu_param_derivatives(x, negative_slope=0.2):
     keras_name="relu6",
     fused=False,
     kinks=(0.0, 6.0),
+    layer=LayerOptions(class_name="ReLU6"),
 )
 def relu6(x):
     """ReLU capped at 6, as used in MobileNets.
@@ -296,6 +301,11 @@ _STAR_RELU_BIAS = -0.5 / math.sqrt(1.25)
     monotonic=True,
     smooth=False,
     value_at_zero=_STAR_RELU_BIAS,
+    layer=LayerOptions(
+        class_name="StarReLU",
+        learnable=True,
+        note="As in the paper, scale and bias are learned.",
+    ),
 )
 def star_relu(x, scale=_STAR_RELU_SCALE, bias=_STAR_RELU_BIAS):
     """StarReLU: a scaled and shifted squared ReLU.

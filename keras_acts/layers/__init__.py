@@ -32,34 +32,18 @@ from keras_acts.layers._maxout import Maxout as Maxout
 from keras_acts.layers._prelu import ChannelPReLU as ChannelPReLU
 from keras_acts.layers._prelu import PReLU as PReLU
 
-# Activations whose layer trains its parameters (the paper learns them).
-_LEARNABLE = {
-    "swish": dict(
-        note="beta = 1 is SiLU; `trainable_beta=False` gives a fixed-beta Swish."
-    ),
-    "snake": dict(
-        per_channel_default=True,
-        note="As in the paper, alpha is learned per channel by default.",
-    ),
-    "tanhsoft": dict(
-        note="The constraints alpha <= 1, beta >= 0, gamma > 0, 0 <= delta <= 1 "
-        "of the paper hold throughout training."
-    ),
-    "eis": dict(
-        note="The constraints alpha, gamma, delta, theta >= 0 and beta > 0 hold "
-        "throughout training."
-    ),
-    "star_relu": dict(note="As in the paper, scale and bias are learned."),
-}
-
 
 def _generate():
     classes = {}
     for spec in _spec.registry().values():
         if spec.name in _DROP_INS:
             cls = _DROP_INS[spec.name]
-        elif spec.name in _LEARNABLE:
-            cls = _learnable_layer(spec, **_LEARNABLE[spec.name])
+        elif spec.layer.learnable:
+            cls = _learnable_layer(
+                spec,
+                per_channel_default=spec.layer.per_channel_default,
+                note=spec.layer.note,
+            )
         else:
             cls = _static_layer(spec)
         classes[cls.__name__] = cls

@@ -23,27 +23,11 @@ LAYER_KWARGS = frozenset(
     | {"input_shape", "input_dim"}
 )
 
-# Keras-style spellings of the parts of activation names.
-_WORDS = {
-    "relu": "ReLU",
-    "relu6": "ReLU6",
-    "prelu": "PReLU",
-    "gelu": "GELU",
-    "selu": "SELU",
-    "elu": "ELU",
-    "lisht": "LiSHT",
-    "serf": "SERF",
-    "eis": "EIS",
-    "tanhsoft": "TanhSoft",
-}
-
 
 def class_name(activation_name):
-    """``star_relu`` -> ``StarReLU``, ``hard_swish`` -> ``HardSwish``."""
-    return "".join(
-        _WORDS.get(word, word[:1].upper() + word[1:])
-        for word in activation_name.split("_")
-    )
+    """The layer class name of a registry activation (``star_relu`` ->
+    ``StarReLU``): its spec's `LayerOptions`."""
+    return _spec.get_spec(activation_name).layer_class_name
 
 
 def owner(layer_or_cls):
@@ -255,7 +239,7 @@ def _make_class(name, base, spec, docstring, signature, attrs=None):
 
 def static_layer(spec):
     """The layer class of `spec`, its parameters fixed at construction."""
-    name = class_name(spec.name)
+    name = spec.layer_class_name
     return _make_class(
         name,
         StaticActivation,
@@ -440,7 +424,7 @@ def learnable_layer(spec, per_channel_default=False, note=""):
     """The trainable layer class of `spec` (needs `spec.param_derivatives`)."""
     if spec.param_derivatives is None:
         raise ValueError(f"{spec.name} has no param_derivatives; cannot learn it.")
-    name = class_name(spec.name)
+    name = spec.layer_class_name
     extra = [(f"trainable_{p.name}", True) for p in spec.numeric_params]
     extra += [("per_channel", per_channel_default), ("axis", -1), ("regularizer", None)]
     return _make_class(
