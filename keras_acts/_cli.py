@@ -177,7 +177,7 @@ def _first_line(doc):
 def _layer_computes(name, cls):
     """The activation a layer class applies, in a few words."""
     import keras_acts
-    from keras_acts import _rational
+    from keras_acts.layers import _rational
 
     if issubclass(cls, _rational._Rational):
         return "rational P(x)/Q(x)"

@@ -19,7 +19,7 @@ from numpy.polynomial import polynomial as power
 
 import keras_acts  # noqa: F401
 from keras_acts import _rational
-from keras_acts._rational import HP1, HP2, PAU, OrthogonalPade
+from keras_acts.layers import HP1, HP2, PAU, OrthogonalPade
 
 BACKEND = keras.backend.backend()
 

@@ -93,7 +93,7 @@ def public_name(klass):
 
 def public_bases(klass):
     """Public names standing for `klass`'s bases: a private base (such as
-    `keras_acts._rational._Rational`) gives way to its own public bases."""
+    `keras_acts.layers._rational._Rational`) gives way to its own public bases."""
     names = []
     for base in klass.__bases__:
         name = public_name(base)
@@ -201,8 +201,7 @@ def layer_curve(name, cls):
     `keras_acts.layers._curve.initial_curve` (the same as
     `python -m keras_acts plot`); none is written out here.
     """
-    from keras_acts import _rational
-    from keras_acts.layers import _curve
+    from keras_acts.layers import _curve, _rational
 
     found = _curve.initial_curve(cls)
     if found is None:

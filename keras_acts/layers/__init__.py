@@ -19,10 +19,6 @@ also works as ``activation=`` of another layer
 """
 
 from keras_acts import _spec
-from keras_acts._rational import HP1 as HP1
-from keras_acts._rational import HP2 as HP2
-from keras_acts._rational import PAU as PAU
-from keras_acts._rational import OrthogonalPade as OrthogonalPade
 from keras_acts.layers._activation import learnable_layer as _learnable_layer
 from keras_acts.layers._activation import static_layer as _static_layer
 from keras_acts.layers._dense import SELUDense as SELUDense
@@ -31,6 +27,10 @@ from keras_acts.layers._keras_dropins import DROP_INS as _DROP_INS
 from keras_acts.layers._maxout import Maxout as Maxout
 from keras_acts.layers._prelu import ChannelPReLU as ChannelPReLU
 from keras_acts.layers._prelu import PReLU as PReLU
+from keras_acts.layers._rational import HP1 as HP1
+from keras_acts.layers._rational import HP2 as HP2
+from keras_acts.layers._rational import PAU as PAU
+from keras_acts.layers._rational import OrthogonalPade as OrthogonalPade
 
 
 def _generate():

@@ -25,7 +25,7 @@ def layer_classes():
 
 def is_learnable(cls):
     """Whether the layer trains the parameters of its activation."""
-    from keras_acts import _rational
+    from keras_acts.layers import _rational
 
     names = {c.__name__ for c in cls.__mro__}
     return bool(names & {"LearnableActivation", "ChannelPReLU"}) or issubclass(
@@ -47,7 +47,7 @@ def initial_curve(cls):
         no activation spec (`Maxout`). The spec may not be elementwise
         (`Softmax`): check `spec.elementwise` before plotting it as f(x).
     """
-    from keras_acts import _rational
+    from keras_acts.layers import _rational
 
     if issubclass(cls, _rational._Rational):
         layer = cls()
