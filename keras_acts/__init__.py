@@ -23,8 +23,10 @@ def info(name):
         name: a name from `keras_acts.names()`.
 
     Returns:
-        A read-only `ActivationSpec` with fields such as ``formula``,
-        ``params``, ``output_range``, ``monotonic``, ``smooth``, ``reference``.
+        The `ActivationSpec` keras_acts itself uses, with fields such as
+        ``formula``, ``params``, ``output_range``, ``monotonic``, ``smooth``,
+        ``reference``. Read it, do not change it: the functions, layers and
+        string names of this session all use this one object.
     """
     return _spec.get_spec(name)
 

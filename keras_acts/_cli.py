@@ -243,10 +243,18 @@ def describe(spec):
         ("symmetry", spec.symmetry or "none"),
         ("kinks", ", ".join(_format_number(k) for k in spec.kinks) or "none"),
         ("Keras built-in", spec.keras_name or "none"),
-        ("fused kernel", "yes" if spec.fused else "no (Keras's op is already fused)"),
+        ("fused kernel", _fused_text(spec)),
         ("reference", f"{spec.reference.citation} <{spec.reference.url}>"),
         ("layer", ", ".join(layers_for(spec.name)) or "none"),
     ]
+
+
+def _fused_text(spec):
+    if spec.fused:
+        return "yes"
+    if not spec.elementwise:
+        return "no (its own ops, with a custom gradient)"
+    return "no (Keras's op is already fused)"
 
 
 def _plain(formula):
@@ -257,28 +265,15 @@ def _plain(formula):
 
 def layers_for(name):
     """Names of the `keras_acts.layers` classes computing activation `name`."""
-    try:
-        from keras_acts import layers
-    except ImportError:
-        return []
+    from keras_acts import layers
+
     found = []
-    for attr in sorted(getattr(layers, "__all__", dir(layers))):
-        cls = getattr(layers, attr, None)
-        if isinstance(cls, type) and _layer_activation_name(cls) == name:
+    for attr in sorted(layers.__all__):
+        # Layers built from a registry spec carry it.
+        spec = getattr(getattr(layers, attr), "spec", None)
+        if spec is not None and spec.name == name:
             found.append(f"keras_acts.layers.{attr}")
     return found
-
-
-def _layer_activation_name(cls):
-    # Layers built from a registry spec carry it; fall back to the class name.
-    spec = getattr(cls, "spec", None)
-    if spec is not None and hasattr(spec, "name"):
-        return spec.name
-    for attr in ("activation_name", "activation"):
-        value = getattr(cls, attr, None)
-        if isinstance(value, str):
-            return value
-    return None
 
 
 def describe_layer(name, cls):

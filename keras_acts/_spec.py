@@ -246,7 +246,10 @@ class ActivationSpec:
     value_at_zero: float = 0.0
     symmetry: str = None  # "odd", "even" or None.
     keras_name: str = None  # Keras built-in with the same math and defaults.
-    fused: bool = True  # False: Keras's own op is already one fused kernel.
+    # False: not run as keras_acts' generic fused kernel (`_kernels.apply`):
+    # the formula calls Keras's op, already one fused kernel with a lean
+    # gradient, or (softmax) ops of its own with a custom gradient.
+    fused: bool = True
     elementwise: bool = True
     derivative: callable = None
     param_derivatives: callable = None

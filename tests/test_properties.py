@@ -5,7 +5,7 @@ Two groups of tests, each parameterised over every elementwise registry name
 default arguments (the generated layer of each name, PReLU and the rational
 units); softmax, the one non-elementwise name, has its own cases.
 
-Inputs (issue 7, item 2):
+Inputs:
 
 * integer and bool inputs are cast to `keras.config.floatx()` (as a Keras
   layer casts its inputs) and give exactly what the same values as floats
@@ -19,7 +19,7 @@ Inputs (issue 7, item 2):
   gradients), over the dtype's whole range;
 * scalars, 1-D to 5-D and zero-size tensors keep their shape.
 
-Properties (item 3), with `hypothesis` (derandomised, so reproducible):
+Properties, with `hypothesis` (derandomised, so reproducible):
 monotonic where the metadata says so, outputs inside the declared
 `output_range`, `value_at_zero`, the gradient against a central finite
 difference of the float64 reference (away from declared kinks), continuity

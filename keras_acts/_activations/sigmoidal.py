@@ -32,8 +32,9 @@ from keras_acts._spec import Param, Reference, activation
 def softplus(x):
     """Softplus: a smooth approximation of ReLU.
 
-    Uses Keras's numerically stable softplus op inside the fused kernel;
-    finite for every finite input.
+    Computed as max(x, 0) + log(1 + e^{-|x|}), finite for every finite
+    input; in fused float32 kernels log(1 + u) is a polynomial (as accurate
+    as log1p there, and faster), elsewhere the backend's own functions.
     """
     return _softplus(x)
 

@@ -210,7 +210,7 @@ def _static_docstring(spec, name):
     return "\n".join(lines)
 
 
-def _signature(leading, spec, extra=()):
+def _signature(spec, extra=()):
     kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
     params = [inspect.Parameter("self", kind)]
     params += [inspect.Parameter(p.name, kind, default=p.default) for p in spec.params]
@@ -245,7 +245,7 @@ def static_layer(spec):
         StaticActivation,
         spec,
         _static_docstring(spec, name),
-        _signature("self", spec),
+        _signature(spec),
     )
 
 
@@ -432,6 +432,6 @@ def learnable_layer(spec, per_channel_default=False, note=""):
         LearnableActivation,
         spec,
         _learnable_docstring(spec, name, per_channel_default, note),
-        _signature("self", spec, extra),
+        _signature(spec, extra),
         {"per_channel_default": per_channel_default},
     )

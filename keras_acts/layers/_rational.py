@@ -467,14 +467,14 @@ class OrthogonalPade(_Rational):
 
 
 _HP_NOTE = """
-    What the paper fixes and what is ours: the paper (arXiv 2106.09693,
-    abstract) names its two best of six orthogonal-Padé activations "safe
-    Hermite-Padé" HP-1 and HP-2 (safe = the version "A" denominator). We
-    could not read the paper's body here, so these are UNVERIFIED: that HP-1
-    uses probabilists' and HP-2 physicists' Hermite polynomials, the default
-    degrees 5/4, and the leaky-ReLU initialisation. Pass `numerator_degree`,
-    `denominator_degree`, `approximate` or `initial_coefficients` to follow
-    the paper's exact setting.
+    What the paper states and what keras_acts chose: the paper's abstract
+    (arXiv 2106.09693) names HP-1 and HP-2 its two best of six
+    orthogonal-Padé activations, "safe Hermite-Padé" (safe: the version "A"
+    denominator). The rest is keras_acts' choice, not checked against the
+    body of the paper: HP-1 uses probabilists' and HP-2 physicists' Hermite
+    polynomials, with degrees 5/4 and a leaky-ReLU initialisation by
+    default. Pass `numerator_degree`, `denominator_degree`, `approximate` or
+    `initial_coefficients` for another setting.
 """
 
 
