@@ -59,12 +59,50 @@ BAD = _cases(bad_values)
 GOOD = _cases(lambda p: [(v, f"{i}:{v!r}") for i, v in enumerate(good_values(p))])
 
 
+def _finite_number(value):
+    return (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+    )
+
+
 def test_every_parameter_is_covered():
-    declared = {(n, p.name) for n, s in REGISTRY.items() for p in s.params}
+    # What users see: the keyword arguments of each public function, read
+    # from its signature (not from the registry the cases come from).
+    public = {
+        (name, arg.name)
+        for name in keras_acts.names()
+        for arg in inspect.signature(getattr(keras_acts, name)).parameters.values()
+        if arg.kind is inspect.Parameter.KEYWORD_ONLY
+    }
     bad = {(c.values[0], c.values[1].name) for c in BAD}
     good = {(c.values[0], c.values[1].name) for c in GOOD}
-    assert declared == bad == good
-    assert set(LAYER_CLASSES) == set(keras_acts.names())
+    assert bad == public, "arguments with no value to reject"
+    assert good == public, "arguments with no value to accept"
+    # Every declared bound is tested from the outside.
+    for case in BAD:
+        name, param, _ = case.values
+        if param.low is not None:
+            assert any(
+                c.values[:2] == (name, param)
+                and _finite_number(c.values[2])
+                and c.values[2] <= param.low
+                for c in BAD
+            ), f"{name}.{param.name}: nothing at or below {param.low}"
+        if param.high is not None:
+            assert any(
+                c.values[:2] == (name, param)
+                and _finite_number(c.values[2])
+                and c.values[2] >= param.high
+                for c in BAD
+            ), f"{name}.{param.name}: nothing at or above {param.high}"
+    # Each activation's layer is the public class of that name, built from
+    # the registry's spec.
+    for name in keras_acts.names():
+        cls = getattr(L, class_name(name))
+        assert cls.__name__ in L.__all__, name
+        assert cls.spec is REGISTRY[name], name
 
 
 # --- Functions ---------------------------------------------------------------------
