@@ -116,7 +116,7 @@ def unknown_name(name):
     from keras_acts import _spec
 
     matches = _spec.close_matches(name, [*_function_names(), *_layer_names()])
-    hint = f" Did you mean: {', '.join(repr(m) for m in matches)}?" if matches else ""
+    hint = _spec.did_you_mean(matches)
     return UsageError(f"Unknown activation or layer {name!r}.{hint} {_LIST_HINT}")
 
 

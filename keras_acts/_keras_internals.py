@@ -107,7 +107,7 @@ def _unknown_saved_entry(config):
 
     if keras.saving.get_registered_object(key) is not None:
         return None
-    from keras_acts._spec import close_matches, names
+    from keras_acts._spec import close_matches, did_you_mean, names
 
     name = key.partition(">")[2]
     if is_function:
@@ -119,8 +119,7 @@ def _unknown_saved_entry(config):
             for k, v in keras.saving.get_custom_objects().items()
             if k.startswith("keras_acts>") and isinstance(v, type)
         )
-    matches = close_matches(name, candidates)
-    hint = f" Did you mean: {', '.join(map(repr, matches))}?" if matches else ""
+    hint = did_you_mean(close_matches(name, candidates))
     return ValueError(
         f"A saved config names the keras_acts {kind} {name!r} ({key!r}), which "
         f"keras_acts does not have.{hint} Valid {kind} names: "
@@ -157,16 +156,11 @@ def _wrap_get(get):
         except ValueError as error:
             if not isinstance(identifier, str):
                 raise
-            from keras_acts._spec import close_matches
+            from keras_acts._spec import close_matches, did_you_mean
 
-            matches = close_matches(identifier, _all_activation_names())
-            hint = (
-                "Did you mean: " + ", ".join(repr(m) for m in matches) + "? "
-                if matches
-                else ""
-            )
+            hint = did_you_mean(close_matches(identifier, _all_activation_names()))
             raise ValueError(
-                f"Unknown activation {identifier!r}. {hint}Valid names are "
+                f"Unknown activation {identifier!r}.{hint} Valid names are "
                 "Keras's built-ins and keras_acts.names() (after "
                 "`import keras_acts`)."
             ) from error

@@ -60,6 +60,10 @@ class Param:
     high_inclusive: bool = True
     choices: tuple = None
     integer: bool = False
+    # An axis of the input: given the input's rank, it must index it.
+    is_axis: bool = False
+    # Said when a bool is given to a choice parameter (Keras's bool form).
+    bool_hint: str = None
 
     @property
     def numeric(self):
@@ -84,8 +88,8 @@ class Param:
 
         Python and NumPy numbers come back as `float` (`int` for integer
         parameters). Tensors (a layer's weights) pass through after a dtype
-        check; NumPy arrays are also checked value by value. A parameter named
-        ``axis`` is an axis of the input: given `rank`, it must index it.
+        check; NumPy arrays are also checked value by value. An `is_axis`
+        parameter is an axis of the input: given `rank`, it must index it.
         `allow_tensors=False` (layer constructors, whose values go into a
         config) accepts Python and NumPy numbers only.
 
@@ -103,7 +107,7 @@ class Param:
             if not math.isfinite(value) or not self._in_range(value):
                 raise self._error(owner, value)
             value = int(value) if self.integer else float(value)
-            if rank is not None and self.name == "axis" and not -rank <= value < rank:
+            if rank is not None and self.is_axis and not -rank <= value < rank:
                 allowed = (
                     f"allow an axis in [{-rank}, {rank - 1}]" if rank else "have none"
                 )
@@ -137,14 +141,9 @@ class Param:
             return value
         hint = ""
         if isinstance(value, str):
-            matches = [c for c in self.choices if c.lower() == value.lower()]
-            matches += [
-                c for c in close_matches(value, self.choices) if c not in matches
-            ]
-            if matches:
-                hint = f" Did you mean: {', '.join(repr(m) for m in matches)}?"
-        elif self.name == "approximate" and _is_bool(value):
-            hint = ' (Keras\'s approximate=True is "tanh", False is "none")'
+            hint = did_you_mean(choice_matches(value, self.choices))
+        elif self.bool_hint is not None and _is_bool(value):
+            hint = f" ({self.bool_hint})"
         raise ValueError(
             f"{owner}: argument `{self.name}` got {_short_repr(value)}; allowed "
             f"values are {self.allowed()}.{hint}"
@@ -303,16 +302,12 @@ class ActivationSpec:
         accepted = [p.name for p in self.params] + list(extra)
         unknown = sorted(set(given) - {p.name for p in self.params})
         if unknown:
-            hints = []
-            for name in unknown:
-                matches = close_matches(name, accepted)
-                if matches:
-                    hints.append(
-                        f" `{name}`: did you mean "
-                        f"{', '.join(repr(m) for m in matches)}?"
-                    )
+            hints = "".join(
+                did_you_mean(close_matches(name, accepted), about=name)
+                for name in unknown
+            )
             raise ValueError(
-                f"{owner}: unknown argument(s) {unknown}.{''.join(hints)} "
+                f"{owner}: unknown argument(s) {unknown}.{hints} "
                 f"Accepted: {', '.join(accepted) or 'none'}."
             )
         values = self.defaults
@@ -322,7 +317,7 @@ class ActivationSpec:
             )
         if rank is not None:
             for p in self.params:
-                if p.name == "axis" and p.name not in given:
+                if p.is_axis and p.name not in given:
                     p.validate(values[p.name], owner, rank=rank)
         return values
 
@@ -330,7 +325,7 @@ class ActivationSpec:
         values = self.defaults
         if rank is not None and (self, rank) not in _DEFAULTS_FIT_RANK:
             for p in self.params:
-                if p.name == "axis":
+                if p.is_axis:
                     p.validate(values[p.name], owner, rank=rank)
             _DEFAULTS_FIT_RANK.add((self, rank))  # Checked once per rank.
         return values
@@ -444,9 +439,30 @@ def close_matches(name, candidates):
     return found[:5]
 
 
+def did_you_mean(matches, about=None):
+    """The hint for a misspelt name, worded once for the whole package.
+
+    " Did you mean: 'a', 'b'?" (with a leading space), or, naming the
+    misspelt argument `about`, " `about`: did you mean 'a', 'b'?"; "" when
+    there are no `matches` (from `close_matches` or `choice_matches`).
+    """
+    if not matches:
+        return ""
+    listed = ", ".join(repr(m) for m in matches)
+    if about is not None:
+        return f" `{about}`: did you mean {listed}?"
+    return f" Did you mean: {listed}?"
+
+
+def choice_matches(value, choices):
+    """The `choices` a string `value` may have meant: the same letters in
+    another case first, then `close_matches`."""
+    matches = [c for c in choices if c.lower() == value.lower()]
+    return matches + [c for c in close_matches(value, choices) if c not in matches]
+
+
 def unknown_name_error(name, candidates):
-    matches = close_matches(name, candidates)
-    hint = f" Did you mean: {', '.join(repr(m) for m in matches)}?" if matches else ""
+    hint = did_you_mean(close_matches(name, candidates))
     return ValueError(
         f"Unknown activation {name!r}.{hint} "
         f"See keras_acts.names() for all {len(candidates)} names."

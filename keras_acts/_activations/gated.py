@@ -187,6 +187,7 @@ def _normal_cdf(x):
             "0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) (Keras's "
             '`approximate=True`); "sigmoid" is x sigmoid(1.702 x).',
             choices=("none", "tanh", "sigmoid"),
+            bool_hint='Keras\'s approximate=True is "tanh", False is "none"',
         ),
     ),
     output_range=(-0.169971207479904, INF),

@@ -115,6 +115,7 @@ def _tanh_derivative(x):
             low=-16,
             high=15,
             integer=True,
+            is_axis=True,
         ),
     ),
     output_range=(0.0, 1.0),

@@ -7,6 +7,7 @@ import functools
 import numpy as np
 from keras import ops
 
+from keras_acts import _spec
 from keras_acts._rational.bases import basis_values_numpy
 
 # --- Fitting (NumPy, float64) ---------------------------------------------------
@@ -33,7 +34,7 @@ def validate_target(target, owner):
         return target
     candidates = _target_names()
     matches = difflib.get_close_matches(str(target), candidates, n=5, cutoff=0.5)
-    hint = f" Did you mean: {', '.join(map(repr, matches))}?" if matches else ""
+    hint = _spec.did_you_mean(matches)
     raise ValueError(
         f"{owner}: argument `approximate` got {target!r}; expected a callable "
         f"or one of keras_acts.names() or 'leaky_relu' (slope 0.01).{hint}"

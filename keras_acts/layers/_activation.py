@@ -8,7 +8,6 @@ the weight's shape inside the backward kernel.
 """
 
 import inspect
-import numbers
 import textwrap
 
 import keras
@@ -16,11 +15,12 @@ from keras import ops
 
 from keras_acts import _kernels, _saving, _spec
 from keras_acts.constraints import Range
-
-# Keyword arguments every Keras layer accepts; the rest must be parameters.
-LAYER_KWARGS = frozenset(
-    {"name", "dtype", "trainable", "autocast", "activity_regularizer"}
-    | {"input_shape", "input_dim"}
+from keras_acts.layers._checks import (
+    LAYER_KWARGS,
+    check_bool,
+    check_int,
+    keras_object,
+    owner,
 )
 
 
@@ -28,78 +28,6 @@ def class_name(activation_name):
     """The layer class name of a registry activation (``star_relu`` ->
     ``StarReLU``): its spec's `LayerOptions`."""
     return _spec.get_spec(activation_name).layer_class_name
-
-
-def owner(layer_or_cls):
-    cls = layer_or_cls if isinstance(layer_or_cls, type) else type(layer_or_cls)
-    return f"keras_acts.layers.{cls.__name__}"
-
-
-def check_bool(value, arg, who):
-    if not isinstance(value, bool):
-        raise ValueError(
-            f"{who}: argument `{arg}` got {value!r}; expected True or False."
-        )
-    return value
-
-
-def check_int(value, arg, who):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"{who}: argument `{arg}` got {value!r}; expected an integer.")
-    return int(value)
-
-
-def accepted_arguments(cls):
-    """Names of every argument `cls(...)` accepts (its and its bases' inits)."""
-    names = set(LAYER_KWARGS)
-    for klass in cls.__mro__:
-        init = klass.__dict__.get("__init__")
-        if init is None or klass is object:
-            continue
-        for param in inspect.signature(init).parameters.values():
-            if param.kind not in (param.VAR_KEYWORD, param.VAR_POSITIONAL):
-                names.add(param.name)
-        if klass is keras.layers.Layer:
-            break
-    names.discard("self")
-    return names
-
-
-def check_kwargs(cls, kwargs, who):
-    """Raises for keyword arguments `cls` does not accept, with close matches.
-
-    Keras itself rejects them too, but without suggesting the intended name.
-    """
-    accepted = accepted_arguments(cls)
-    unknown = sorted(set(kwargs) - accepted)
-    if not unknown:
-        return
-    hints = []
-    for name in unknown:
-        matches = _spec.close_matches(name, sorted(accepted))
-        if matches:
-            hints.append(f" `{name}`: did you mean {', '.join(map(repr, matches))}?")
-    raise ValueError(
-        f"{who}: unknown argument(s) {unknown}.{''.join(hints)} Accepted: "
-        f"{', '.join(sorted(accepted))}."
-    )
-
-
-def keras_object(getter, value, arg, who):
-    """`getter(value)` (e.g. `keras.regularizers.get`), naming `arg` on error."""
-    try:
-        return getter(value)
-    except (ValueError, TypeError) as error:
-        raise ValueError(f"{who}: argument `{arg}` got {value!r}: {error}") from None
-
-
-def check_units(value, who):
-    """`units` of a Dense-like layer: a positive integer (not a bool)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(
-            f"{who}: argument `units` got {value!r}; expected a positive integer."
-        )
-    return int(value)
 
 
 def split_layer_kwargs(kwargs):

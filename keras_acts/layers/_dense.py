@@ -7,7 +7,7 @@ import keras
 
 from keras_acts import _kernels, _saving, _spec
 from keras_acts.initializers import SirenFirst, SirenHidden
-from keras_acts.layers._activation import check_kwargs, check_units, owner
+from keras_acts.layers._checks import check_bool, check_kwargs, check_units, owner
 
 
 def _no_activation(kwargs, who):
@@ -95,10 +95,7 @@ class SirenDense(keras.layers.Dense):
         check_kwargs(type(self), kwargs, who)
         check_units(units, who)
         w0 = self.spec.resolve({"w0": w0}, owner=who, allow_tensors=False)["w0"]
-        if not isinstance(is_first, bool):
-            raise ValueError(
-                f"{who}: argument `is_first` got {is_first!r}; expected True or False."
-            )
+        check_bool(is_first, "is_first", who)
         self._given_kernel_initializer = kernel_initializer
         self._given_bias_initializer = bias_initializer
         if kernel_initializer is None:

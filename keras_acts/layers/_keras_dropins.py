@@ -18,7 +18,7 @@ import inspect
 import keras
 
 from keras_acts import _kernels, _saving, _spec
-from keras_acts.layers._activation import check_kwargs, owner
+from keras_acts.layers._checks import check_kwargs, owner
 
 
 def _docstring(spec, keras_layer, summary, args, note=""):

@@ -4,7 +4,7 @@ import keras
 from keras import ops
 
 from keras_acts import _saving
-from keras_acts.layers._activation import check_int, check_kwargs, owner
+from keras_acts.layers._checks import check_int, check_kwargs, owner
 
 
 @_saving.register

@@ -11,7 +11,7 @@ import keras
 from keras import ops
 
 from keras_acts import _kernels, _saving, _spec
-from keras_acts.layers._activation import (
+from keras_acts.layers._checks import (
     check_kwargs,
     keras_object,
     owner,

@@ -10,7 +10,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_acts import _saving, _spec
+from keras_acts import _saving
 from keras_acts._rational import (
     BASES,
     MAX_DEGREE,
@@ -21,6 +21,13 @@ from keras_acts._rational import (
     rational,
     rational_spec,
     validate_target,
+)
+from keras_acts.layers._checks import (
+    check_bool,
+    check_choice,
+    check_int,
+    check_kwargs,
+    keras_object,
 )
 
 # --- Layers --------------------------------------------------------------------
@@ -37,21 +44,6 @@ def _check_int(value, name, owner, low, high):
             f"from {low} to {high}."
         )
     return int(value)
-
-
-def _check_choice(value, name, owner, choices):
-    if isinstance(value, str) and value in choices:
-        return value
-    hint = ""
-    if isinstance(value, str):
-        matches = [c for c in choices if c.lower() == value.lower()]
-        matches += [c for c in _spec.close_matches(value, choices) if c not in matches]
-        if matches:
-            hint = f" Did you mean: {', '.join(map(repr, matches))}?"
-    raise ValueError(
-        f"{owner}: argument `{name}` got {value!r}; allowed values are "
-        f"{', '.join(map(repr, choices))}.{hint}"
-    )
 
 
 def _check_range(value, owner):
@@ -125,8 +117,6 @@ class _Rational(keras.layers.Layer):
         **kwargs,
     ):
         owner = _owner(self)
-        from keras_acts.layers._activation import check_kwargs, keras_object
-
         check_kwargs(type(self), kwargs, owner)
         super().__init__(**kwargs)
         self.numerator_degree = _check_int(
@@ -135,20 +125,11 @@ class _Rational(keras.layers.Layer):
         self.denominator_degree = _check_int(
             denominator_degree, "denominator_degree", owner, 1, MAX_DEGREE
         )
-        self.version = _check_choice(version, "version", owner, VERSIONS)
-        self.basis = _check_choice(basis, "basis", owner, tuple(BASES))
+        self.version = check_choice(version, "version", owner, VERSIONS)
+        self.basis = check_choice(basis, "basis", owner, tuple(BASES))
         self.fit_range = _check_range(fit_range, owner)
-        if not isinstance(per_channel, bool):
-            raise ValueError(
-                f"{owner}: argument `per_channel` got {per_channel!r}; expected "
-                "True or False."
-            )
-        self.per_channel = per_channel
-        if not isinstance(axis, numbers.Integral) or isinstance(axis, bool):
-            raise ValueError(
-                f"{owner}: argument `axis` got {axis!r}; expected an integer."
-            )
-        self.axis = int(axis)
+        self.per_channel = check_bool(per_channel, "per_channel", owner)
+        self.axis = check_int(axis, "axis", owner)
         self.coefficient_regularizer = keras_object(
             keras.regularizers.get,
             coefficient_regularizer,
@@ -458,7 +439,7 @@ class OrthogonalPade(_Rational):
         **kwargs,
     ):
         if self._basis_fixed is None:
-            _check_choice(basis, "basis", _owner(self), ORTHOGONAL_BASES)
+            check_choice(basis, "basis", _owner(self), ORTHOGONAL_BASES)
         super().__init__(
             numerator_degree, denominator_degree, version, basis, approximate,
             fit_range, initial_coefficients, per_channel, axis,
