@@ -3,6 +3,7 @@
 The math (bases, kernel, fit) is in `keras_acts._rational`.
 """
 
+import dataclasses
 import math
 import numbers
 
@@ -96,26 +97,51 @@ def _owner(layer):
     return f"keras_acts.layers.{type(layer).__name__}"
 
 
+@dataclasses.dataclass(frozen=True)
+class _Arguments:
+    """The arguments every rational unit takes besides `basis`, as given
+    (`_Rational` checks them): one object instead of ten positional
+    arguments passed from each public class to the next."""
+
+    numerator_degree: object
+    denominator_degree: object
+    version: object
+    approximate: object
+    fit_range: object
+    initial_coefficients: object
+    per_channel: object
+    axis: object
+    coefficient_regularizer: object
+    coefficient_constraint: object
+
+    @classmethod
+    def of(cls, local_variables):
+        """The arguments from a public `__init__`'s `locals()`."""
+        return cls(**{f.name: local_variables[f.name] for f in dataclasses.fields(cls)})
+
+    def values(self):
+        """The arguments in field order (as given: not copied)."""
+        return [getattr(self, f.name) for f in dataclasses.fields(self)]
+
+
 class _Rational(keras.layers.Layer):
     """Shared implementation of PAU and OrthogonalPade."""
 
     _basis_fixed = None
 
-    def __init__(
-        self,
-        numerator_degree,
-        denominator_degree,
-        version,
-        basis,
-        approximate,
-        fit_range,
-        initial_coefficients,
-        per_channel,
-        axis,
-        coefficient_regularizer,
-        coefficient_constraint,
-        **kwargs,
-    ):
+    def __init__(self, basis, arguments, **kwargs):
+        (
+            numerator_degree,
+            denominator_degree,
+            version,
+            approximate,
+            fit_range,
+            initial_coefficients,
+            per_channel,
+            axis,
+            coefficient_regularizer,
+            coefficient_constraint,
+        ) = arguments.values()
         owner = _owner(self)
         check_kwargs(type(self), kwargs, owner)
         super().__init__(**kwargs)
@@ -381,11 +407,8 @@ class PAU(_Rational):
                 "keras_acts.layers.OrthogonalPade."
             )
         kwargs.pop("basis", None)
-        super().__init__(
-            numerator_degree, denominator_degree, version, "power", approximate,
-            fit_range, initial_coefficients, per_channel, axis,
-            coefficient_regularizer, coefficient_constraint, **kwargs,
-        )  # fmt: skip
+        arguments = _Arguments.of(locals())
+        super().__init__("power", arguments, **kwargs)
 
     _basis_fixed = "power"
 
@@ -440,11 +463,7 @@ class OrthogonalPade(_Rational):
     ):
         if self._basis_fixed is None:
             check_choice(basis, "basis", _owner(self), ORTHOGONAL_BASES)
-        super().__init__(
-            numerator_degree, denominator_degree, version, basis, approximate,
-            fit_range, initial_coefficients, per_channel, axis,
-            coefficient_regularizer, coefficient_constraint, **kwargs,
-        )  # fmt: skip
+        super().__init__(basis, _Arguments.of(locals()), **kwargs)
 
 
 _HP_NOTE = """
@@ -471,11 +490,7 @@ def _hermite_preset(name, basis, label):
                 f"{name} fixes it to {basis!r} (use OrthogonalPade for another)."
             )
         kwargs.pop("basis", None)
-        OrthogonalPade.__init__(
-            self, basis, numerator_degree, denominator_degree, version,
-            approximate, fit_range, initial_coefficients, per_channel, axis,
-            coefficient_regularizer, coefficient_constraint, **kwargs,
-        )  # fmt: skip
+        _Rational.__init__(self, basis, _Arguments.of(locals()), **kwargs)
 
     doc = rf"""{label}: safe Hermite-Padé unit, `OrthogonalPade` with basis "{basis}".
 
