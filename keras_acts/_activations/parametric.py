@@ -224,60 +224,71 @@ def _positive_power(base, exponent):
     return ops.exp(_minimum(exponent * ops.log(base), _LOG_FLOAT32_MAX))
 
 
-class _Lazy(dict):
-    """A dict whose entries set by `later` are computed on first read.
+class _EISParts:
+    """Intermediates of EIS shared by the forward and both derivatives.
 
-    For intermediates the forward does not use: XLA drops them from a
-    compiled kernel, but PyTorch runs every op eagerly, so the forward would
-    pay for the derivative's terms.
+    Attributes (None stands for an exact 1 or 0 that static parameters give):
+        bounded: r is bounded (a static gamma > 0).
+        xs: x, clipped where that is exact; P: sqrt(beta + gamma x^2);
+        rs: 1 / P; r: x / P; dr: dr/dx = beta / P^3; gx: gamma x / P^2
+            (None: 0).
+        lo, hi: softplus(x)^alpha as two factors (None: 1); dSa: its
+            derivative (None: alpha is 0).
+        v: P / (P + delta e^{-theta x}) (None: 1); w: 1 - v (None: 0);
+        rv: r v.
+
+    Attributes set by `later` are computed on first read: intermediates the
+    forward does not use. XLA drops them from a compiled kernel, but PyTorch
+    runs every op eagerly, so the forward would pay for the derivative's
+    terms.
     """
 
     def __init__(self):
-        super().__init__()
         self._thunks = {}
 
-    def later(self, key, compute):
-        self._thunks[key] = compute
+    def later(self, name, compute):
+        self._thunks[name] = compute
 
-    def __missing__(self, key):
-        value = self._thunks.pop(key)()  # KeyError if never set.
-        self[key] = value
+    def __getattr__(self, name):  # Only for attributes not set yet.
+        thunks = self.__dict__.get("_thunks", {})
+        if name not in thunks:
+            raise AttributeError(name)
+        value = thunks.pop(name)()
+        setattr(self, name, value)
         return value
 
 
 def _eis_parts(x, alpha, beta, gamma, delta, theta):
-    """Intermediates of EIS shared by the forward and both derivatives.
+    """The `_EISParts` of EIS at x.
 
     f = r * Sa * v with r = x / P, P = sqrt(beta + gamma x^2), Sa =
-    softplus(x)^alpha and v = P / (P + delta e^{-theta x}); None stands for
-    the exact 1 (v) or 0 (w = 1 - v) that static parameters give. Terms
-    only derivatives use are computed when first read.
+    softplus(x)^alpha and v = P / (P + delta e^{-theta x}).
     """
-    p = _Lazy()
+    p = _EISParts()
     # r = x / P is within +-1/sqrt(gamma) for a static gamma > 0; otherwise
     # (gamma 0, or a tensor that may be 0) it grows like x / sqrt(beta) and
     # can overflow where f does not (beta < 1, or an exponential factor that
     # is 0): products with it are then taken as 0 where the other factor is.
-    p["bounded"] = _is_number(gamma) and gamma > 0
+    p.bounded = _is_number(gamma) and gamma > 0
     if _is(gamma, 0):
         root = math.sqrt(beta) if _is_number(beta) else ops.sqrt(beta)
-        p["rs"] = 1.0 / root
-        p["xs"] = x
-        p["r"] = x * p["rs"]
-        p["P"] = root
-        p["dr"] = p["rs"]  # beta / P^3 with P^2 = beta.
-        p["gx"] = None  # gamma x / P^2, exactly 0.
+        p.rs = 1.0 / root
+        p.xs = x
+        p.r = x * p.rs
+        p.P = root
+        p.dr = p.rs  # beta / P^3 with P^2 = beta.
+        p.gx = None  # gamma x / P^2, exactly 0.
     else:
         xc = ops.clip(x, -_EIS_CLIP, _EIS_CLIP)
         square = xc * xc
         q = beta + (square if _is(gamma, 1) else gamma * square)
         # 1 / sqrt: XLA's rsqrt measured 5x slower on CPU.
         rs = 1.0 / ops.sqrt(q)
-        p["rs"] = rs
+        p.rs = rs
         # The clip is exact only for gamma > 0; a tensor gamma may be 0.
         xs = xc if _is_number(gamma) else ops.where(gamma > 0, xc, x)
-        p["xs"] = xs
-        p["r"] = xs * rs
+        p.xs = xs
+        p.r = xs * rs
         p.later("P", lambda: q * rs)
         p.later("dr", lambda: _times(None if _is(beta, 1) else beta, rs * rs * rs))
         # gamma x first: exactly 0 for gamma = 0 whatever x / P^2 is.
@@ -288,11 +299,11 @@ def _eis_parts(x, alpha, beta, gamma, delta, theta):
     # and hi = 1 (sp^(alpha - 1) would underflow). Below the tail sp = e^x:
     # lo = e^{alpha x}, hi = 1.
     if _is(alpha, 0):
-        p["lo"], p["hi"], p["dSa"] = None, None, None
+        p.lo, p.hi, p.dSa = None, None, None
     else:
         sp, u = _softplus_and_gate(x)
         if _is(alpha, 1):
-            p["lo"], p["hi"] = None, sp
+            p.lo, p.hi = None, sp
             p.later("dSa", lambda: _sigmoid_from_gate(x, u))
         else:
             tail = x < _EIS_LOG_TAIL
@@ -305,7 +316,7 @@ def _eis_parts(x, alpha, beta, gamma, delta, theta):
                 exponent = alpha - ops.cast(split, alpha.dtype)
                 hi = ops.where(ops.logical_and(split, ~tail), sp, 1.0)
             lo = ops.where(tail, ops.exp(alpha * x), _positive_power(sp, exponent))
-            p["lo"], p["hi"] = lo, hi
+            p.lo, p.hi = lo, hi
 
             def d_sa():
                 # Sa' = alpha sp^(alpha - 1) sigmoid(x) (alpha e^{alpha x} below).
@@ -318,8 +329,8 @@ def _eis_parts(x, alpha, beta, gamma, delta, theta):
 
             p.later("dSa", d_sa)
     if _is(delta, 0):
-        p["v"], p["w"] = None, None
-        p["rv"] = p["r"]
+        p.v, p.w = None, None
+        p.rv = p.r
     else:
         if _is(theta, 0):
             q_term = delta
@@ -327,29 +338,29 @@ def _eis_parts(x, alpha, beta, gamma, delta, theta):
             q_term = delta * ops.exp(-theta * x)  # inf is fine: v -> 0.
         else:
             q_term = ops.exp(ops.log(delta) - theta * x)  # delta = 0 -> 0.
-        denominator = p["P"] + q_term
-        v = p["P"] / denominator
-        p["v"] = v
+        denominator = p.P + q_term
+        v = p.P / denominator
+        p.v = v
         p.later("w", lambda: 1.0 - v)
         # r v: bounded r times v, or else x / (P + delta e^{-theta x}), which
         # is finite where f is even if r = x / P is not.
-        if p["bounded"]:
-            p["rv"] = p["r"] * v
+        if p.bounded:
+            p.rv = p.r * v
         elif _is(gamma, 0):
-            p["rv"] = p["xs"] / denominator
+            p.rv = p.xs / denominator
         else:
-            p["rv"] = ops.where(gamma > 0, p["r"] * v, p["xs"] / denominator)
+            p.rv = ops.where(gamma > 0, p.r * v, p.xs / denominator)
     return p
 
 
 def _eis_rv_times(p, factors):
     """r v times `factors` (None: 1) in order; 0 where one is 0 and r is unbounded."""
-    out, zero = p["rv"], None
+    out, zero = p.rv, None
     for factor in factors:
         if factor is None:
             continue
         out = out * factor
-        if not p["bounded"]:
+        if not p.bounded:
             is_zero = factor == 0.0
             zero = is_zero if zero is None else ops.logical_or(zero, is_zero)
     return out if zero is None else ops.where(zero, 0.0, out)
@@ -397,25 +408,25 @@ def eis(x, alpha=1.0, beta=1.0, gamma=1.0, delta=0.0, theta=1.0):
     default's.
     """
     p = _eis_parts(x, alpha, beta, gamma, delta, theta)
-    return _eis_rv_times(p, [p["lo"], p["hi"]])
+    return _eis_rv_times(p, [p.lo, p.hi])
 
 
 @eis.attach_derivative
 def _eis_derivative(x, alpha=1.0, beta=1.0, gamma=1.0, delta=0.0, theta=1.0):
     p = _eis_parts(x, alpha, beta, gamma, delta, theta)
-    lo, hi = p["lo"], p["hi"]
+    lo, hi = p.lo, p.hi
     # f' = v [r' Sa + r (Sa' + Sa w (gamma r / P + theta))]; v' = w v (P'/P + theta).
     # (r' lo) hi: lo = sp^(alpha - 1) is small where r' hi could overflow.
-    radial = _times(_times(p["dr"], lo), hi)
+    radial = _times(_times(p.dr, lo), hi)
     if lo is not None:
         # r' ~ x^-3 underflows to 0 where lo may be inf: the term is then
         # negligible next to r Sa' (0, not 0 * inf).
-        radial = ops.where(p["dr"] == 0.0, 0.0, radial)
-    radial = _times(p["v"], radial)
-    inner = p["dSa"]
-    if p["w"] is not None:
-        growth = theta if p["gx"] is None else p["gx"] + theta
-        w_growth = p["w"] * growth
+        radial = ops.where(p.dr == 0.0, 0.0, radial)
+    radial = _times(p.v, radial)
+    inner = p.dSa
+    if p.w is not None:
+        growth = theta if p.gx is None else p.gx + theta
+        w_growth = p.w * growth
         tail = _times(_times(w_growth, hi), lo)
         if hi is not None:
             # w is exactly 0 where delta e^{-theta x} is: no term, even if Sa
@@ -430,16 +441,16 @@ def _eis_derivative(x, alpha=1.0, beta=1.0, gamma=1.0, delta=0.0, theta=1.0):
 @eis.attach_param_derivatives
 def _eis_param_derivatives(x, alpha=1.0, beta=1.0, gamma=1.0, delta=0.0, theta=1.0):
     p = _eis_parts(x, alpha, beta, gamma, delta, theta)
-    f = _eis_rv_times(p, [p["lo"], p["hi"]])
-    v = 1.0 if p["v"] is None else p["v"]
-    w = 0.0 if p["w"] is None else p["w"]
+    f = _eis_rv_times(p, [p.lo, p.hi])
+    v = 1.0 if p.v is None else p.v
+    w = 0.0 if p.w is None else p.w
     log_sp = ops.where(x < _EIS_LOG_TAIL, x, ops.log(_softplus(x)))
     # d/d delta: -f e^{-theta x} / D = -f / (P e^{theta x} + delta).
-    denom = _maximum(p["P"] * ops.exp(theta * x) + delta, _TINY)
+    denom = _maximum(p.P * ops.exp(theta * x) + delta, _TINY)
     return {
         "alpha": f * log_sp,
-        "beta": -0.5 * (f * v) * (p["rs"] * p["rs"]),
-        "gamma": -0.5 * v * ((f * p["r"]) * p["r"]),
+        "beta": -0.5 * (f * v) * (p.rs * p.rs),
+        "gamma": -0.5 * v * ((f * p.r) * p.r),
         "delta": -f / denom,
         "theta": f * (x * w),
     }
