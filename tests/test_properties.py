@@ -645,9 +645,7 @@ def _numeric_modules():
     each registered activation, and the rational units' modules."""
     modules = {_math.__name__}
     modules.update(spec.forward.__module__ for spec in REGISTRY.values())
-    modules.update(
-        name for name in sys.modules if name.startswith(_rational.__name__)
-    )
+    modules.update(name for name in sys.modules if name.startswith(_rational.__name__))
     return [sys.modules[name] for name in sorted(modules)]
 
 
