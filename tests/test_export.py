@@ -312,18 +312,9 @@ def _tflite_results(exported, mode, tmp_dir):
     expected = {k: _numpy(v) for k, v in model(x).items()}
     groups = {}
     for path, ids in paths.items():
-        try:
-            out = _run_tflite(_convert(path, float16_weights), x)
-            if len(ids) == 1:  # A one-output signature may not keep the key.
-                out = {_key(ids[0]): next(iter(out.values()))}
-            groups.update({item: out for item in ids})
-        except Exception as e:  # noqa: BLE001 - the converter's errors vary.
-            if len(ids) == 1:
-                groups[ids[0]] = _conversion_error(e)
-            else:  # Some item does not convert: find which (halves).
-                groups.update(
-                    _convert_groups(model, ids, mode, float16_weights, x, tmp_dir)
-                )
+        groups.update(
+            _convert_groups(model, ids, mode, float16_weights, x, tmp_dir, path)
+        )
     results = {}
     for item in ITEMS:
         got = groups[item]
@@ -339,17 +330,18 @@ def _tflite_results(exported, mode, tmp_dir):
     return results
 
 
-def _convert_groups(model, ids, mode, float16_weights, x, tmp_dir):
+def _convert_groups(model, ids, mode, float16_weights, x, tmp_dir, path=None):
     """item -> TFLite outputs of its group, or why the item does not convert.
 
-    The items are exported and converted together; a group that fails to
-    convert is split in halves until the items that fail are found.
+    The items are converted together (from `path` where they are already
+    exported); a group that fails to convert is split in halves, each
+    exported, until the items that fail are found.
     """
     if not ids:
         return {}
-    group = keras.Model(model.input, {_key(i): model.output[_key(i)] for i in ids})
-    path = os.path.join(tmp_dir, f"{_key(mode)}-{len(os.listdir(tmp_dir))}")
-    group.export(path, verbose=False)
+    if path is None:
+        path = os.path.join(tmp_dir, f"{_key(mode)}-{len(os.listdir(tmp_dir))}")
+        _export(model, ids, path)
     try:
         flat = _convert(path, float16_weights)
     except Exception as e:  # noqa: BLE001 - the converter's errors vary.
