@@ -36,6 +36,9 @@ from references import REFERENCES
 
 import keras_acts
 
+# CI also runs this module beyond the TensorFlow step (see .ci/run).
+pytestmark = pytest.mark.ci_jax
+
 ALL_CASES = cases()
 ELEMENTWISE_CASES = cases([n for n in keras_acts.names() if spec(n).elementwise])
 LOW_PRECISION = ("float16", "bfloat16")

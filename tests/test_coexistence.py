@@ -23,6 +23,9 @@ import keras_acts
 import keras_acts.layers as L
 from keras_acts import _keras_internals, _names
 
+# CI also runs this module beyond the TensorFlow step (see .ci/run).
+pytestmark = [pytest.mark.ci_jax, pytest.mark.ci_lowest]
+
 SEED = 20261203
 BACKEND = keras.backend.backend()
 KERAS_NAMES = sorted(_keras_internals.keras_builtin_names())

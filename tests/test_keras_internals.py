@@ -12,6 +12,9 @@ from keras.src import activations as keras_activations
 import keras_acts  # noqa: F401  (installs the names and hooks)
 from keras_acts import _keras_internals
 
+# CI also runs this module beyond the TensorFlow step (see .ci/run).
+pytestmark = [pytest.mark.ci_jax, pytest.mark.ci_lowest]
+
 
 def test_this_keras_release_works_as_keras_acts_needs():
     _keras_internals.check()

@@ -8,6 +8,9 @@ from _util import SEED, TOLERANCES, assert_close, grad, to_numpy
 import keras_acts
 from keras_acts import _kernels
 
+# CI also runs this module beyond the TensorFlow step (see .ci/run).
+pytestmark = [pytest.mark.ci_jax, pytest.mark.ci_torch]
+
 BACKEND = keras.backend.backend()
 
 # (input shape, parameter shapes): shared, per-channel last and first, a

@@ -25,6 +25,9 @@ from keras_acts import initializers
 from keras_acts._selfnorm import check_self_normalizing
 from keras_acts.constraints import STRICT_MARGIN, Range
 
+# CI also runs this module beyond the TensorFlow step (see .ci/run).
+pytestmark = [pytest.mark.ci_jax, pytest.mark.ci_torch, pytest.mark.ci_lowest]
+
 SEED = 20261124
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

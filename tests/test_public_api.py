@@ -4,8 +4,13 @@ A new public name is a decision: add it here with its docs. Anything else
 keras_acts defines is private (a leading underscore), so nothing leaks.
 """
 
+import pytest
+
 import keras_acts
 import keras_acts.layers as L
+
+# CI also runs this module beyond the TensorFlow step (see .ci/run).
+pytestmark = pytest.mark.ci_lowest
 
 PUBLIC = [
     "__version__",

@@ -21,6 +21,9 @@ import keras_acts  # noqa: F401
 from keras_acts import _rational
 from keras_acts.layers import HP1, HP2, PAU, OrthogonalPade
 
+# CI also runs this module beyond the TensorFlow step (see .ci/run).
+pytestmark = [pytest.mark.ci_jax, pytest.mark.ci_torch]
+
 BACKEND = keras.backend.backend()
 
 # Published PAU coefficients (Molina et al. 2019), version A, degrees 5/4,

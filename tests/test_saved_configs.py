@@ -123,7 +123,13 @@ def _functional():
 
 
 # One pytest-xdist worker per module: its module fixture saves the models.
-pytestmark = pytest.mark.xdist_group("saved_configs")
+# CI also runs this module beyond the TensorFlow step (see .ci/run).
+pytestmark = [
+    pytest.mark.xdist_group("saved_configs"),
+    pytest.mark.ci_jax,
+    pytest.mark.ci_torch,
+    pytest.mark.ci_lowest,
+]
 
 
 @pytest.fixture(scope="module")

@@ -40,6 +40,9 @@ import keras_acts
 from keras_acts import _kernels
 from keras_acts import layers as L
 
+# CI also runs this module beyond the TensorFlow step (see .ci/run).
+pytestmark = pytest.mark.ci_jax
+
 BACKEND = keras.backend.backend()
 # TensorFlow's retracing warning fails these tests (tests/conftest.py: as
 # every test).

@@ -8,6 +8,9 @@ from references import REFERENCES
 
 import keras_acts
 
+# CI also runs this module beyond the TensorFlow step (see .ci/run).
+pytestmark = [pytest.mark.ci_jax, pytest.mark.ci_torch]
+
 
 @pytest.mark.parametrize("name", ["swish", "tanhsoft"])
 def test_same_function_twice_in_one_model(name, tmp_path):
