@@ -639,14 +639,19 @@ def _limit(far, nearer, big):
     )
 
 
+def derivative(spec, x, static, dynamic):
+    """f'(x), in the compute dtype."""
+    cdt = compute_dtype(_dtype(x))
+    params = _cast_params(static, dynamic, cdt)
+    return spec.derivative(ops.cast(x, cdt), **params)
+
+
 def input_gradient(spec, x, g, static, dynamic):
     """The cotangent times f'(x), in the input's dtype."""
     dtype = _dtype(x)
-    cdt = compute_dtype(dtype)
-    params = _cast_params(static, dynamic, cdt)
-    gc = ops.cast(g, cdt)
-    derivative = spec.derivative(ops.cast(x, cdt), **params)
-    return ops.cast(_times_in_place(derivative, gc, (x, g, *dynamic.values())), dtype)
+    gc = ops.cast(g, compute_dtype(dtype))
+    slope = derivative(spec, x, static, dynamic)
+    return ops.cast(_times_in_place(slope, gc, (x, g, *dynamic.values())), dtype)
 
 
 def _times_in_place(temporary, factor, inputs):
@@ -1147,27 +1152,66 @@ def _jax_op(spec, static_key, names, layout, param_grads):
 def _torch_op(spec, static_key, names, layout, param_grads):
     import torch
 
-    static = dict(static_key)
+    from keras_acts import _torch_shared
 
-    def fwd(ctx, x, *tensors):
+    static = dict(static_key)
+    # Which calls the joint evaluation of value and derivative repeats, per
+    # dtype (`_torch_shared.Plan`).
+    plans = {}
+
+    def fwd(ctx, joint, x, *tensors):
+        dynamic = dict(zip(names, tensors, strict=True))
+        ctx.joint = joint
+        if joint:
+            # The gradients will be needed: f(x), f'(x) (if x needs a
+            # gradient) and the partials of f in the parameters that need one,
+            # evaluated together, sharing their intermediates; those are saved
+            # instead of x and the parameters.
+            need_x, need_params = joint
+            plan = plans.setdefault((_dtype(x), joint), _torch_shared.Plan())
+            with torch.no_grad(), _torch_shared.sharing(plan, (x, *tensors)):
+                y = forward(spec, x, static, dynamic)
+                slope = derivative(spec, x, static, dynamic) if need_x else None
+                partials = (
+                    _parameter_partials(spec, x, static, dynamic)
+                    if any(need_params)
+                    else {}
+                )
+            kept = [partials[n] for n, need in zip(names, need_params) if need]
+            ctx.shapes = [t.shape for t in tensors]
+            ctx.save_for_backward(slope, *kept)
+            return y
         with torch.no_grad(), _reusing_temporaries((x, *tensors)):
-            y = forward(spec, x, static, dict(zip(names, tensors, strict=True)))
+            y = forward(spec, x, static, dynamic)
         ctx.save_for_backward(x, *tensors)
         return y
 
+    def joint_bwd(ctx, g):
+        need_x, need_params = ctx.joint
+        slope, *kept = ctx.saved_tensors
+        dx = torch.mul(g, slope) if need_x else None
+        grads = []
+        kept = iter(kept)
+        for shape, need in zip(ctx.shapes, need_params, strict=True):
+            grads.append(_torch_reduced(g, next(kept), shape) if need else None)
+        delayed = _torch_shared.delayed_error
+        return (None, delayed(dx), *(delayed(d) for d in grads))
+
     def bwd(ctx, g):
+        if ctx.joint:
+            return joint_bwd(ctx, g)
         # Not under no_grad: with create_graph=True (double backward) autograd
         # records the analytic derivative like any other computation.
         x, *tensors = ctx.saved_tensors
         dynamic = dict(zip(names, tensors, strict=True))
-        need_x, *need_params = ctx.needs_input_grad
+        _, need_x, *need_params = ctx.needs_input_grad
         with _reusing_temporaries((x, g, *tensors)):
             dx = input_gradient(spec, x, g, static, dynamic) if need_x else None
             if not (param_grads and any(need_params)):
-                return (dx, *(None for _ in tensors))
+                return (None, dx, *(None for _ in tensors))
             grads = parameter_gradients(spec, x, g, static, dynamic, layout)
         needed = zip(grads, need_params, strict=True)
-        return (dx, *(d if need else None for d, need in needed))
+        return (None, dx, *(d if need else None for d, need in needed))
 
     # Named after the activation, so autograd graphs and profiles show it
     # (`y.grad_fn` is a `MishOpBackward`).
@@ -1177,7 +1221,49 @@ def _torch_op(spec, static_key, names, layout, param_grads):
         (torch.autograd.Function,),
         {"forward": staticmethod(fwd), "backward": staticmethod(bwd)},
     )
-    return op.apply
+
+    def call(x, *tensors):
+        # (whether x needs a gradient, whether each parameter does), where
+        # the joint evaluation is used; else None.
+        joint = None
+        if (
+            torch.is_grad_enabled()
+            and compute_dtype(_dtype(x)) == _dtype(x)
+            and not _torch_shared.double_backward()
+            and not _torch_compiling()
+        ):
+            need_params = tuple(param_grads and t.requires_grad for t in tensors)
+            if x.requires_grad or any(need_params):
+                joint = (x.requires_grad, need_params)
+                plan = plans.get((_dtype(x), joint))
+                if plan is not None and not plan.shares:
+                    joint = None
+        return op.apply(joint, x, *tensors)
+
+    return call
+
+
+def _parameter_partials(spec, x, static, dynamic):
+    """{name: df/dname}, per element (broadcast against x), compute dtype."""
+    cdt = compute_dtype(_dtype(x))
+    params = _cast_params(static, dynamic, cdt)
+    return spec.param_derivatives(ops.cast(x, cdt), **params)
+
+
+def _torch_reduced(g, partial, shape):
+    """sum(g * partial) over the axes a parameter of `shape` broadcasts along.
+
+    A zero cotangent contributes nothing, even where the partial overflows:
+    applied (a slow `where`) only when the plain sum is not finite.
+    """
+    import torch
+
+    product = torch.mul(g, partial)
+    total = product.sum_to_size(shape) if product.shape != shape else product
+    if not bool(torch.isfinite(total).all()):
+        masked = torch.where(g == 0, 0.0, product)
+        total = masked.sum_to_size(shape) if masked.shape != shape else masked
+    return total
 
 
 # --- PyTorch: temporaries reused in place ---------------------------------------

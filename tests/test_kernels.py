@@ -101,29 +101,56 @@ def test_fused_parameter_gradients_match_autodiff(x_shape, shape):
         assert_close(to_numpy(a), to_numpy(b), rtol, atol, what=f"d/d{what}")
 
 
-@pytest.mark.skipif(BACKEND != "torch", reason="PyTorch autograd test")
-def test_torch_op_saves_only_its_inputs():
+def _saved_by(fn, *inputs):
+    """fn(*inputs) and the tensors autograd saved for its backward."""
     import torch
 
-    def saved_by(fn, *inputs):
-        saved = []
+    saved = []
 
-        def pack(t):
-            saved.append(t.data_ptr())
-            return t
+    def pack(t):
+        saved.append(t)
+        return t
 
-        with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-            y = fn(*inputs)
-        return y, saved
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        y = fn(*inputs)
+    return y, saved
+
+
+@pytest.mark.skipif(BACKEND != "torch", reason="PyTorch autograd test")
+def test_torch_op_saves_one_tensor_of_x_size():
+    import torch
 
     x = torch.randn(4096, 8, requires_grad=True)
-    y, saved = saved_by(keras_acts.mish, x)
-    assert saved == [x.data_ptr()]  # Plain autodiff would keep intermediates.
+    y, saved = _saved_by(keras_acts.mish, x)
+    # f'(x), computed with the forward: plain autodiff would keep its
+    # intermediates.
+    assert len(saved) == 1 and saved[0].shape == x.shape
+    assert saved[0].dtype == x.dtype and saved[0].data_ptr() != x.data_ptr()
     assert y.grad_fn.name() == "MishOpBackward"
+    # With the switch for second derivatives: x itself, as before.
+    previous = keras_acts.torch_double_backward(True)
+    try:
+        _, saved = _saved_by(keras_acts.mish, x)
+    finally:
+        keras_acts.torch_double_backward(previous)
+    assert [t.data_ptr() for t in saved] == [x.data_ptr()]
+
+
+@pytest.mark.skipif(BACKEND != "torch", reason="PyTorch autograd test")
+def test_torch_trainable_layer_saves_its_partials():
+    # f'(x) and one partial per trainable weight, each of x's size: 5 tensors
+    # for TanhSoft's 4 weights (plain autograd keeps 9); none for a frozen
+    # layer's weights.
+    import torch
+
+    x = torch.randn(4096, 8, requires_grad=True)
     layer = keras_acts.layers.TanhSoft()
     layer.build(x.shape)
-    _, saved = saved_by(layer, x)
-    assert saved[0] == x.data_ptr() and len(saved) == 1 + 4  # x and 4 weights.
+    _, saved = _saved_by(layer, x)
+    assert len(saved) == 1 + 4 and all(t.shape == x.shape for t in saved)
+    layer.trainable = False
+    _, saved = _saved_by(layer, x)
+    assert len(saved) == 1 and saved[0].shape == x.shape
 
 
 @pytest.mark.skipif(BACKEND != "torch", reason="PyTorch autograd test")
@@ -191,22 +218,20 @@ def test_torch_forward_calls_torch_kernels(name):
 
 @pytest.mark.skipif(BACKEND != "torch", reason="PyTorch autograd test")
 @pytest.mark.parametrize("name", _fused_elementwise_names())
-def test_torch_op_saves_only_x_for_every_fused_name(name):
+def test_torch_op_saves_one_tensor_for_every_fused_name(name):
+    # x, or f'(x) where the forward computed it: one tensor of x's size and
+    # dtype, whichever it is, in the first call (which learns what the value
+    # and the derivative share) and the calls after it.
     import torch
-
-    saved = []
-
-    def pack(t):
-        saved.append(t)
-        return t
 
     x = torch.randn(64, 8, generator=torch.Generator().manual_seed(SEED))
     x.requires_grad_(True)
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-        y = getattr(keras_acts, name)(x)
-    assert len(saved) == 1 and saved[0].data_ptr() == x.data_ptr(), name
-    y.backward(torch.ones_like(y))
-    assert torch.isfinite(x.grad).all(), name
+    for _ in range(2):
+        y, saved = _saved_by(getattr(keras_acts, name), x)
+        assert len(saved) == 1, name
+        assert saved[0].shape == x.shape and saved[0].dtype == x.dtype, name
+        y.backward(torch.ones_like(y))
+        assert torch.isfinite(x.grad).all(), name
 
 
 _REUSE_SUBJECTS = [
@@ -262,6 +287,158 @@ def test_torch_reused_temporaries_change_nothing(subject, monkeypatch):
         if a is not None:
             assert torch.equal(a.nan_to_num(), b.nan_to_num()), subject
             assert torch.equal(a.isnan(), b.isnan()), subject
+
+
+@pytest.mark.skipif(BACKEND != "torch", reason="PyTorch autograd test")
+@pytest.mark.parametrize("subject", _REUSE_SUBJECTS)
+def test_torch_shared_evaluation_changes_nothing(subject, monkeypatch):
+    # f'(x) (and a layer's partials) computed with the forward, sharing its
+    # intermediates, give bit for bit what the backward computed from x
+    # (`torch_double_backward(True)`), also where temporaries are reused,
+    # and for infs, NaN and zeros; twice (the first call learns what to
+    # share, later ones remember only that).
+    import torch
+
+    monkeypatch.setattr(_kernels, "_ELIDE_MIN_SIZE", 1 << 10)
+    x0 = 3.0 * torch.randn(64, 512, generator=torch.Generator().manual_seed(SEED))
+    x0[0, :5] = torch.tensor([float("inf"), -float("inf"), float("nan"), 0.0, 1e30])
+    g = torch.randn(64, 512, generator=torch.Generator().manual_seed(SEED + 1))
+    if subject.startswith("layers."):
+        layer = getattr(keras_acts.layers, subject.split(".")[1])()
+        layer.build(x0.shape)
+        fn, params = layer, [w.value for w in layer.trainable_weights]
+    else:
+        fn, params = getattr(keras_acts, subject), []
+
+    def run():
+        x = x0.clone().requires_grad_(True)
+        x_copy, g_copy = x0.clone(), g.clone()
+        for p in params:
+            p.grad = None
+        y = fn(x)
+        y.backward(g)
+        assert torch.equal(x.detach().nan_to_num(), x_copy.nan_to_num())
+        assert torch.equal(g, g_copy)
+        return [y.detach(), x.grad, *(p.grad for p in params)]
+
+    shared = [run(), run()]
+    previous = keras_acts.torch_double_backward(True)
+    try:
+        plain = run()
+    finally:
+        keras_acts.torch_double_backward(previous)
+    for got in shared:
+        for a, b in zip(got, plain, strict=True):
+            assert (a is None) == (b is None)
+            if a is None:
+                continue
+            if a.shape == x0.shape:
+                assert torch.equal(a.nan_to_num(), b.nan_to_num()), subject
+                assert torch.equal(a.isnan(), b.isnan()), subject
+            else:
+                # A parameter's gradient: one sum instead of chunk sums (NaN
+                # where x has one).
+                rtol, atol = TOLERANCES["float32"]
+                np.testing.assert_allclose(
+                    a.numpy(), b.numpy(), rtol, atol, equal_nan=True, err_msg=subject
+                )
+
+
+@pytest.mark.skipif(BACKEND != "torch", reason="PyTorch autograd test")
+def test_torch_no_derivative_without_a_gradient(monkeypatch):
+    # Inference (no_grad, or an input that needs no gradient) computes the
+    # value only; with a gradient the derivative is computed once, in the
+    # forward, and not again in the backward.
+    import torch
+
+    calls = []
+    original = _kernels.derivative
+    monkeypatch.setattr(
+        _kernels, "derivative", lambda *a: calls.append(1) or original(*a)
+    )
+    x = torch.randn(64, 8)
+    keras_acts.tanhsoft(x)
+    with torch.no_grad():
+        keras_acts.tanhsoft(x.clone().requires_grad_(True))
+    assert calls == []
+    xg = x.clone().requires_grad_(True)
+    y = keras_acts.tanhsoft(xg)
+    assert calls == [1]
+    y.sum().backward()
+    assert calls == [1]
+
+
+@pytest.mark.skipif(BACKEND != "torch", reason="PyTorch autograd test")
+@pytest.mark.parametrize("name", ["tanhsoft", "smish", "logish", "serf", "sine"])
+def test_torch_second_derivative(name):
+    # By default the saved f'(x) is differentiated no further: a second
+    # backward raises an error naming the switch. With
+    # torch_double_backward(True) the op saves x, and the second derivative
+    # matches central differences of the first.
+    import torch
+
+    fn = getattr(keras_acts, name)
+    # (Not at 0, where float64 softplus, relu(x) + log1p(e^-|x|), has kinks
+    # autograd differentiates one-sidedly.)
+    x = torch.linspace(-3.0, 3.0, 96, dtype=torch.float64, requires_grad=True)
+    if name != "sine":  # sine shares nothing: it always saves x.
+        fn(x)  # (learn what is shared)
+        (dx,) = torch.autograd.grad(fn(x).sum(), x, create_graph=True)
+        with pytest.raises(RuntimeError, match="torch_double_backward"):
+            dx.sum().backward()
+    previous = keras_acts.torch_double_backward(True)
+    try:
+        (dx,) = torch.autograd.grad(fn(x).sum(), x, create_graph=True)
+        (d2x,) = torch.autograd.grad(dx.sum(), x)
+    finally:
+        keras_acts.torch_double_backward(previous)
+
+    def first(t):
+        t = t.detach().requires_grad_(True)
+        return torch.autograd.grad(fn(t).sum(), t)[0]
+
+    h = 1e-5
+    numeric = (first(x + h) - first(x - h)) / (2 * h)
+    assert torch.allclose(d2x, numeric, rtol=1e-5, atol=1e-6), name
+
+
+@pytest.mark.skipif(BACKEND != "torch", reason="PyTorch autograd test")
+def test_torch_sharing_returns_first_result_unless_changed():
+    import torch
+
+    from keras_acts import _torch_shared
+
+    x = torch.rand(4096)
+    plan = _torch_shared.Plan()
+    with torch.no_grad(), _torch_shared.sharing(plan, (x,)):
+        a = torch.exp(x) * 0.5
+        b = torch.exp(x) * 0.5
+        assert a is b  # exp(x), then its product: both repeated
+        c = torch.exp(x * 2.0)
+        c.add_(1.0)  # changed in place: not returned again
+        d = torch.exp(x * 2.0)
+        assert d is not c and torch.equal(d, torch.exp(x * 2.0))
+    assert plan.keys and plan.shares
+    # A later evaluation remembers only the repeated calls.
+    with torch.no_grad(), _torch_shared.sharing(plan, (x,)):
+        assert torch.exp(x) * 0.5 is torch.exp(x) * 0.5
+        assert torch.sin(x) is not torch.sin(x)
+    nothing = _torch_shared.Plan()
+    with torch.no_grad(), _torch_shared.sharing(nothing, (x,)):
+        torch.sin(x), torch.cos(x)
+    assert not nothing.shares
+
+
+@pytest.mark.skipif(BACKEND != "torch", reason="PyTorch autograd test")
+def test_torch_low_precision_saves_x():
+    # float16 and bfloat16 compute in float32: f'(x) would be twice x's
+    # bytes, so x is saved, as before.
+    import torch
+
+    for dtype in (torch.float16, torch.bfloat16):
+        x = torch.randn(64, 8).to(dtype).requires_grad_(True)
+        _, saved = _saved_by(keras_acts.tanhsoft, x)
+        assert [t.data_ptr() for t in saved] == [x.data_ptr()]
 
 
 @pytest.mark.skipif(BACKEND != "torch", reason="PyTorch autograd test")

@@ -1,0 +1,236 @@
+"""PyTorch: a formula and its derivative evaluated together, sharing work.
+
+With only x saved for backward, eager PyTorch evaluates an activation's
+transcendental functions twice: once in the forward, and again in the
+backward for the derivative (plain autograd keeps them in memory instead).
+When autograd will need the input gradient, keras_acts' torch op evaluates
+the forward formula and the analytic derivative one after the other inside
+`sharing()`: every torch call of that evaluation is remembered by what it
+computes (the function and its arguments, arguments known by the call that
+produced them), and a call the derivative repeats returns the tensor the
+forward already computed (`exp(x)`, then `0.6 * exp(x)`, then its `tanh`,
+...). The op then saves f'(x), one tensor of x's size as x itself was, and
+its backward is a single product g * f'(x). The definitions are unchanged:
+one forward and one derivative per activation, with `keras.ops`.
+
+A remembered tensor is held by the memo for the whole evaluation, so the
+in-place reuse of temporaries (`_kernels._reusing_temporaries`, which only
+writes into tensors nothing else refers to) never writes into one; a tensor
+changed in place anyway (its version counter moved) is not returned. To
+keep that reuse for the rest, the first evaluation of an op remembers every
+call and notes which ones were repeated; later evaluations remember only
+those (`Plan`).
+
+Saving f'(x) instead of x gives up the second derivative (x is gone): a
+gradient taken with ``create_graph=True`` and differentiated again raises an
+error that names the switch, `torch_double_backward(True)`, under which the
+op saves x and recomputes as before.
+"""
+
+import contextlib
+import os
+
+from keras_acts import _kernels
+
+_STATE = {
+    "double_backward": os.environ.get("KERAS_ACTS_TORCH_DOUBLE_BACKWARD", "")
+    not in ("", "0", "false", "False")
+}
+
+DOUBLE_BACKWARD_ERROR = (
+    "keras_acts: this activation saved its derivative f'(x), not x, for the "
+    "backward pass (one tensor either way, and a faster backward), so its "
+    "gradient cannot be differentiated again. For second derivatives (a "
+    "gradient penalty, physics-informed losses) call "
+    "keras_acts.torch_double_backward(True) before the forward pass: the "
+    "op then saves x and recomputes, as autograd can differentiate."
+)
+
+
+def torch_double_backward(enabled=True):
+    """Chooses what keras_acts' activations save for backward on PyTorch.
+
+    By default (False) an activation whose input needs a gradient computes
+    its derivative f'(x) in the forward pass, with the intermediates it shares
+    with the value, and saves f'(x) (one tensor of x's size): the backward is
+    one product. That gradient is once-differentiable: differentiating it
+    again (``create_graph=True``, then a second backward) raises an error.
+    With ``True`` the activations save x instead and recompute the derivative
+    in the backward, which autograd can differentiate again (second
+    derivatives, gradient penalties). Other backends are not affected. The
+    environment variable ``KERAS_ACTS_TORCH_DOUBLE_BACKWARD=1`` sets it at
+    import.
+
+    Args:
+        enabled: bool, default True.
+
+    Returns:
+        The previous setting.
+    """
+    if not isinstance(enabled, bool):
+        raise ValueError(
+            f"torch_double_backward: `enabled` must be True or False, got {enabled!r}."
+        )
+    previous = _STATE["double_backward"]
+    _STATE["double_backward"] = enabled
+    return previous
+
+
+def double_backward():
+    return _STATE["double_backward"]
+
+
+class Plan:
+    """Which calls of one op's joint evaluation are worth remembering.
+
+    None until the first evaluation (which remembers every call); then the
+    keys of the calls that evaluation repeated.
+    """
+
+    def __init__(self):
+        self.keys = None
+
+    @property
+    def shares(self):
+        """False once an evaluation found nothing to share (sine: sin, then
+        cos): the op then saves x, as if no derivative were shared."""
+        return self.keys is None or bool(self.keys)
+
+
+# Results of these are never remembered: uninitialised memory, or calls that
+# write into an argument.
+_NEVER = ("empty", "empty_like", "new_empty", "empty_strided", "copy_", "set_")
+
+
+def _sharing_mode_class():
+    import torch
+
+    base_mode = _kernels._elision_mode()
+    tensor_type = torch.Tensor
+
+    def arg_key(a, keys):
+        if type(a) is tensor_type or isinstance(a, tensor_type):
+            return keys.get(id(a))
+        if a is None or isinstance(a, (bool, int, float, str)):
+            return (type(a), a)
+        if isinstance(a, (torch.dtype, torch.device, torch.memory_format)):
+            return a
+        if isinstance(a, (tuple, list, torch.Size)):
+            parts = tuple(arg_key(b, keys) for b in a)
+            return None if None in parts else (type(a), parts)
+        return None
+
+    class Sharing(base_mode):
+        """Elision of temporaries (when `elide`), plus the memo."""
+
+        def __init__(self, counts, protected, elide, inputs, plan):
+            super().__init__(counts or {}, protected)
+            self.elide = elide
+            # id -> key: the inputs, and every remembered result (held by
+            # `memo`, so its id is never reused during the evaluation).
+            self.keys = {id(t): ("input", i) for i, t in enumerate(inputs)}
+            self.memo = {}  # key -> (tensor, its version when remembered)
+            self.plan = plan
+            self.learning = plan.keys is None
+            self.repeated = set()
+
+        def key(self, func, args, kwargs):
+            name = getattr(func, "__name__", "")
+            if name in _NEVER or (name.endswith("_") and not name.endswith("__")):
+                return None
+            if name == "__get__":  # Properties: shape, dtype, ...
+                return None
+            keys = self.keys
+            parts = []
+            for a in args:
+                k = arg_key(a, keys)
+                if k is None:
+                    return None
+                parts.append(k)
+            if kwargs:
+                if "out" in kwargs:
+                    return None
+                for name_, a in sorted(kwargs.items()):
+                    k = arg_key(a, keys)
+                    if k is None:
+                        return None
+                    parts.append((name_, k))
+            return (func, tuple(parts))
+
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            key = self.key(func, args, kwargs)
+            if key is not None:
+                found = self.memo.get(key)
+                if found is not None and found[0]._version == found[1]:
+                    if self.learning:
+                        self.repeated.add(key)
+                    return found[0]
+            if self.elide:
+                out = super().__torch_function__(func, types, args, kwargs)
+            else:
+                out = func(*args, **(kwargs or {}))
+            if (
+                key is not None
+                and type(out) is tensor_type
+                # Not a result that is an argument (`x.to(x.dtype)`): nothing
+                # computed, and it keeps the key it came with.
+                and id(out) not in self.keys
+                and (self.learning or key in self.plan.keys)
+            ):
+                self.memo[key] = (out, out._version)
+                self.keys[id(out)] = key
+            return out
+
+        def __exit__(self, *exc):
+            if self.learning and exc[0] is None:
+                self.plan.keys = frozenset(self.repeated)
+            self.memo.clear()
+            self.keys.clear()
+            return super().__exit__(*exc)
+
+    return Sharing
+
+
+_MODE = []
+
+
+def _sharing_mode():
+    if not _MODE:
+        _MODE.append(_sharing_mode_class())
+    return _MODE[0]
+
+
+def sharing(plan, protected):
+    """A context in which repeated torch calls return the first result.
+
+    `protected` are the op's inputs, x first: never written into, and the
+    roots of the keys. Temporaries are reused in place as in
+    `_kernels._reusing_temporaries` where that is on.
+    """
+    import torch
+
+    if _kernels._torch_compiling():
+        return contextlib.nullcontext()
+    x = protected[0]
+    counts = _kernels._elision_counts()
+    elide = (
+        counts is not None
+        and x.numel() >= _kernels._ELIDE_MIN_SIZE
+        and not torch.is_grad_enabled()
+    )
+    ptrs = {
+        t.untyped_storage().data_ptr() for t in protected if isinstance(t, torch.Tensor)
+    }
+    return _sharing_mode()(counts, ptrs, elide, protected, plan)
+
+
+def delayed_error(dx):
+    """dx, differentiable no further: a second backward through it raises."""
+    import torch
+
+    if dx is None or not torch.is_grad_enabled():
+        return dx
+    error = torch._C._functions.DelayedError(DOUBLE_BACKWARD_ERROR.encode(), 1)
+    alias = dx.detach()
+    alias.requires_grad_(True)
+    return error(alias)
