@@ -1177,7 +1177,8 @@ def _torch_op(spec, static_key, names, layout, param_grads):
                     if any(need_params)
                     else {}
                 )
-            kept = [partials[n] for n, need in zip(names, need_params) if need]
+            needed = zip(names, need_params, strict=True)
+            kept = [partials[n] for n, need in needed if need]
             ctx.shapes = [t.shape for t in tensors]
             ctx.save_for_backward(slope, *kept)
             return y
