@@ -1193,8 +1193,12 @@ def _torch_op(spec, static_key, names, layout, param_grads):
         dx = torch.mul(g, slope) if need_x else None
         grads = []
         kept = iter(kept)
+        # One buffer for every parameter's products g * partial.
+        scratch = torch.empty_like(g) if any(need_params) else None
         for shape, need in zip(ctx.shapes, need_params, strict=True):
-            grads.append(_torch_reduced(g, next(kept), shape) if need else None)
+            grads.append(
+                _torch_reduced(g, next(kept), shape, scratch) if need else None
+            )
         delayed = _torch_shared.delayed_error
         return (None, delayed(dx), *(delayed(d) for d in grads))
 
@@ -1251,15 +1255,22 @@ def _parameter_partials(spec, x, static, dynamic):
     return spec.param_derivatives(ops.cast(x, cdt), **params)
 
 
-def _torch_reduced(g, partial, shape):
+def _torch_reduced(g, partial, shape, scratch):
     """sum(g * partial) over the axes a parameter of `shape` broadcasts along.
 
-    A zero cotangent contributes nothing, even where the partial overflows:
-    applied (a slow `where`) only when the plain sum is not finite.
+    The products are written into `scratch` (g's shape) where the partial
+    has g's shape. A zero cotangent contributes nothing, even where the
+    partial overflows: applied (a slow `where`) only when the plain sum is
+    not finite.
     """
     import torch
 
-    product = torch.mul(g, partial)
+    if partial.shape == g.shape and partial.dtype == g.dtype:
+        product = torch.mul(g, partial, out=scratch)
+    else:
+        product = torch.mul(g, partial)
+    if product.shape == shape:
+        product = product.clone()  # Not the scratch buffer itself.
     total = product.sum_to_size(shape) if product.shape != shape else product
     if not bool(torch.isfinite(total).all()):
         masked = torch.where(g == 0, 0.0, product)
