@@ -12,9 +12,14 @@ with a custom gradient:
 * on PyTorch the op is a `torch.autograd.Function` run eagerly: the formula
   is still a chain of elementwise kernels (nothing is compiled), but autograd
   keeps none of its intermediates;
-* on every one of them the backward recomputes from the input alone, so only
+* on TensorFlow and JAX the backward recomputes from the input alone, so only
   `x` (and the tensor parameters) are kept for backprop, as ReLU does, and
   parameter gradients are computed only when a trainable layer needs them;
+  on PyTorch, where each op is a pass over memory and recomputing is not
+  free, the forward computes f'(x) along with f(x), sharing their torch calls
+  (`_torch_shared`), and saves f'(x) instead of x (one tensor either way),
+  and a trainable layer's partials f_p(x) with it (x again under
+  `keras_acts.torch_double_backward(True)`, for second derivatives);
 * float16 and bfloat16 inputs are computed in float32 and cast back.
 
 Other backends (numpy) get the plain formula; numpy has no gradients.
