@@ -1173,18 +1173,26 @@ def _torch_op(spec, static_key, names, layout, param_grads):
             # evaluated together, sharing their intermediates; those are saved
             # instead of x and the parameters.
             need_x, need_params = joint
+            # Up to _TORCH_SAVED_PARTIALS partials are saved; more (PAU's and
+            # HP's coefficients) would hold as many x-sized tensors: those
+            # layers save f'(x) and x, and compute their parameter
+            # gradients in the backward, in chunks, as without sharing.
+            ctx.in_forward = sum(need_params) <= _TORCH_SAVED_PARTIALS
             plan = plans.setdefault((_dtype(x), joint), _torch_shared.Plan())
             with torch.no_grad(), _torch_shared.sharing(plan, (x, *tensors)):
                 y = forward(spec, x, static, dynamic)
                 slope = derivative(spec, x, static, dynamic) if need_x else None
                 partials = (
                     _parameter_partials(spec, x, static, dynamic)
-                    if any(need_params)
+                    if any(need_params) and ctx.in_forward
                     else {}
                 )
+            ctx.shapes = [t.shape for t in tensors]
+            if not ctx.in_forward:
+                ctx.save_for_backward(slope, x, *tensors)
+                return y
             needed = zip(names, need_params, strict=True)
             kept = [partials[n] for n, need in needed if need]
-            ctx.shapes = [t.shape for t in tensors]
             ctx.save_for_backward(slope, *kept)
             return y
         with torch.no_grad(), _reusing_temporaries((x, *tensors)):
@@ -1196,6 +1204,14 @@ def _torch_op(spec, static_key, names, layout, param_grads):
         need_x, need_params = ctx.joint
         slope, *kept = ctx.saved_tensors
         dx = torch.mul(g, slope) if need_x else None
+        delayed = _torch_shared.delayed_error
+        if not ctx.in_forward:
+            x, *tensors = kept
+            dynamic = dict(zip(names, tensors, strict=True))
+            with torch.no_grad(), _reusing_temporaries((x, g, *tensors)):
+                grads = parameter_gradients(spec, x, g, static, dynamic, layout)
+            needed = zip(grads, need_params, strict=True)
+            return (None, delayed(dx), *(delayed(d) if n else None for d, n in needed))
         grads = []
         kept = iter(kept)
         # One buffer for every parameter's products g * partial.
@@ -1204,7 +1220,6 @@ def _torch_op(spec, static_key, names, layout, param_grads):
             grads.append(
                 _torch_reduced(g, next(kept), shape, scratch) if need else None
             )
-        delayed = _torch_shared.delayed_error
         return (None, delayed(dx), *(delayed(d) for d in grads))
 
     def bwd(ctx, g):
@@ -1251,6 +1266,12 @@ def _torch_op(spec, static_key, names, layout, param_grads):
         return op.apply(joint, x, *tensors)
 
     return call
+
+
+# The most per-element partials a trainable layer's forward saves (one tensor
+# of x's size each): TanhSoft's 4 and EIS's 5 weights, not PAU's and HP's 10
+# coefficients.
+_TORCH_SAVED_PARTIALS = 5
 
 
 def _parameter_partials(spec, x, static, dynamic):

@@ -290,7 +290,7 @@ def test_torch_reused_temporaries_change_nothing(subject, monkeypatch):
 
 
 @pytest.mark.skipif(BACKEND != "torch", reason="PyTorch autograd test")
-@pytest.mark.parametrize("subject", _REUSE_SUBJECTS)
+@pytest.mark.parametrize("subject", [*_REUSE_SUBJECTS, "layers.PAU(3, 3)"])
 def test_torch_shared_evaluation_changes_nothing(subject, monkeypatch):
     # f'(x) (and a layer's partials) computed with the forward, sharing its
     # intermediates, give bit for bit what the backward computed from x
@@ -303,7 +303,14 @@ def test_torch_shared_evaluation_changes_nothing(subject, monkeypatch):
     x0 = 3.0 * torch.randn(64, 512, generator=torch.Generator().manual_seed(SEED))
     x0[0, :5] = torch.tensor([float("inf"), -float("inf"), float("nan"), 0.0, 1e30])
     g = torch.randn(64, 512, generator=torch.Generator().manual_seed(SEED + 1))
-    if subject.startswith("layers."):
+    if subject == "layers.PAU(3, 3)":
+        # 7 coefficients: more partials than the forward saves
+        # (_TORCH_SAVED_PARTIALS), so f'(x) and x are saved, and the
+        # coefficients' gradients computed in the backward.
+        layer = keras_acts.layers.PAU(numerator_degree=3, denominator_degree=3)
+        layer.build(x0.shape)
+        fn, params = layer, [w.value for w in layer.trainable_weights]
+    elif subject.startswith("layers."):
         layer = getattr(keras_acts.layers, subject.split(".")[1])()
         layer.build(x0.shape)
         fn, params = layer, [w.value for w in layer.trainable_weights]
@@ -321,6 +328,11 @@ def test_torch_shared_evaluation_changes_nothing(subject, monkeypatch):
         assert torch.equal(g, g_copy)
         return [y.detach(), x.grad, *(p.grad for p in params)]
 
+    if subject == "layers.PAU(3, 3)":
+        x = x0.clone().requires_grad_(True)
+        _, saved = _saved_by(fn, x)
+        assert len(saved) == 2 + 7  # f'(x), x, the 7 coefficients
+        assert saved[0].shape == x.shape and saved[1].data_ptr() == x.data_ptr()
     shared = [run(), run()]
     previous = keras_acts.torch_double_backward(True)
     try:
@@ -427,6 +439,21 @@ def test_torch_sharing_returns_first_result_unless_changed():
     with torch.no_grad(), _torch_shared.sharing(nothing, (x,)):
         torch.sin(x), torch.cos(x)
     assert not nothing.shares
+
+
+@pytest.mark.skipif(BACKEND != "torch", reason="PyTorch autograd test")
+def test_torch_pau_shares_too_much_and_saves_x():
+    # PAU's value and derivative repeat more tensors of x's size than
+    # _torch_shared.MAX_HELD: after the first call it saves x and its
+    # coefficients, as without sharing.
+    import torch
+
+    x = torch.randn(64, 8, requires_grad=True)
+    layer = keras_acts.layers.PAU()
+    layer.build(x.shape)
+    layer(x)
+    _, saved = _saved_by(layer, x)
+    assert saved[0].data_ptr() == x.data_ptr() and len(saved) == 1 + 10
 
 
 @pytest.mark.skipif(BACKEND != "torch", reason="PyTorch autograd test")
