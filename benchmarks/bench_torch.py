@@ -13,7 +13,8 @@ per-round ratios.
 Memory: bytes of the tensors autograd saves for the backward pass
 (`torch.autograd.graph.saved_tensors_hooks`), an exact and deterministic
 count, as a multiple of ReLU's (which saves its output, one tensor of x's
-size). Parameters are not counted.
+size). keras_acts saves f'(x) (or x), and a trainable layer its partials
+(`--double-backward`: x and the weights, as keras_acts did before).
 
 Model: a transformer-style MLP (3 residual blocks of Dense(1024, "gelu") ->
 Dense(256) on 128x256 inputs, batch 16), median `train_on_batch` time
@@ -423,6 +424,13 @@ def main(argv=None):
     parser.add_argument(
         "--quick", action="store_true", help="tiny sizes, few rounds: a smoke run"
     )
+    parser.add_argument(
+        "--double-backward",
+        action="store_true",
+        help="keras_acts.torch_double_backward(True): the ops save x and "
+        "recompute the derivative in the backward (the default computes f'(x) "
+        "with the forward and saves it)",
+    )
     parser.add_argument("--model-worker", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)  # fmt: skip
     if args.model_worker:
@@ -444,6 +452,10 @@ def main(argv=None):
 
         if keras.backend.backend() != "torch":
             raise SystemExit("run with KERAS_BACKEND=torch (or unset)")
+        if args.double_backward:
+            import keras_acts
+
+            keras_acts.torch_double_backward(True)
         rows = args.rows or (*ACTIVATION_ROWS, *LAYER_ROWS, *keras_rows())
         prepare_memory_layers(rows, args.size, args.channels)
         print(f"\nforward+backward, {args.size} float32 values "
