@@ -420,7 +420,7 @@ def test_torch_sharing_returns_first_result_unless_changed():
 
     from keras_acts import _torch_shared
 
-    x = torch.rand(4096)
+    x = torch.rand(_kernels._ELIDE_MIN_SIZE)
     plan = _torch_shared.Plan()
     with torch.no_grad(), _torch_shared.sharing(plan, (x,)):
         a = torch.exp(x) * 0.5
