@@ -13,8 +13,9 @@ per-round ratios.
 Memory: bytes of the tensors autograd saves for the backward pass
 (`torch.autograd.graph.saved_tensors_hooks`), an exact and deterministic
 count, as a multiple of ReLU's (which saves its output, one tensor of x's
-size). keras_acts saves f'(x) (or x), and a trainable layer its partials
-(`--double-backward`: x and the weights, as keras_acts did before).
+size). keras_acts saves x and f'(x) (x alone where value and derivative
+share nothing), and a trainable layer its partials too; the "path" column
+says which rows run their formula under plain torch autograd instead.
 
 Model: a transformer-style MLP (3 residual blocks of Dense(1024, "gelu") ->
 Dense(256) on 128x256 inputs, batch 16), median `train_on_batch` time
@@ -246,8 +247,8 @@ def activation_table(rows, size, channels, rounds, threads):
     samples = time_cases(cases, rounds)
     lines = [
         "| row | keras_acts ms | / relu | / Keras's | / plain autograd "
-        "| saved-for-backward / relu | plain's / relu |",
-        "|---|---|---|---|---|---|---|",
+        "| saved-for-backward / relu | plain's / relu | path |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     unmet = []
     for row, variants in cases.items():
@@ -274,8 +275,18 @@ def activation_table(rows, size, channels, rounds, threads):
         cells.append(
             "-" if plain_fn is None else f"{saved_bytes(plain_fn, xs) / relu_mem:.2f}x"
         )
+        cells.append(torch_path(fn, xs))
         lines.append("| " + " | ".join(cells) + " |")
     return lines, unmet
+
+
+def torch_path(fn, x):
+    """How keras_acts ran the row: its fused autograd op ("fused", a
+    `<Name>OpBackward` node), or its formula under plain torch autograd
+    (`keras_acts._kernels.TORCH_PLAIN_AUTOGRAD`, or Keras's own op)."""
+    y = fn(x)
+    node = y.grad_fn.name() if y.grad_fn is not None else ""
+    return "fused" if node.endswith("OpBackward") else "plain autograd"
 
 
 def _memory_fn(row):
@@ -424,13 +435,6 @@ def main(argv=None):
     parser.add_argument(
         "--quick", action="store_true", help="tiny sizes, few rounds: a smoke run"
     )
-    parser.add_argument(
-        "--double-backward",
-        action="store_true",
-        help="keras_acts.torch_double_backward(True): the ops save x and "
-        "recompute the derivative in the backward (the default computes f'(x) "
-        "with the forward and saves it)",
-    )
     parser.add_argument("--model-worker", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)  # fmt: skip
     if args.model_worker:
@@ -452,10 +456,6 @@ def main(argv=None):
 
         if keras.backend.backend() != "torch":
             raise SystemExit("run with KERAS_BACKEND=torch (or unset)")
-        if args.double_backward:
-            import keras_acts
-
-            keras_acts.torch_double_backward(True)
         rows = args.rows or (*ACTIVATION_ROWS, *LAYER_ROWS, *keras_rows())
         prepare_memory_layers(rows, args.size, args.channels)
         print(f"\nforward+backward, {args.size} float32 values "

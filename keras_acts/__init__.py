@@ -12,7 +12,6 @@ from keras_acts import (
     _spec,
 )
 from keras_acts._names import get, names, taken_over, use_keras_builtins
-from keras_acts._torch_shared import torch_double_backward
 
 __version__ = "0.1.0"
 
@@ -43,6 +42,5 @@ from keras_acts import constraints, initializers, layers  # noqa: E402
 from keras_acts._selfnorm import check_self_normalizing  # noqa: E402
 
 __all__ = ["__version__", "get", "info", "names", "taken_over", "use_keras_builtins"]
-__all__ += ["torch_double_backward"]
 __all__ += ["check_self_normalizing", "constraints", "initializers", "layers"]
 __all__ += _spec.names()

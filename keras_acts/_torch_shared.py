@@ -9,8 +9,8 @@ the forward formula and the analytic derivative one after the other inside
 computes (the function and its arguments, arguments known by the call that
 produced them), and a call the derivative repeats returns the tensor the
 forward already computed (`exp(x)`, then `0.6 * exp(x)`, then its `tanh`,
-...). The op then saves f'(x), one tensor of x's size as x itself was, and
-its backward is a single product g * f'(x). The definitions are unchanged:
+...). The op then saves f'(x), and its backward is a single product
+g * f'(x). The definitions are unchanged:
 one forward and one derivative per activation, with `keras.ops`.
 
 A remembered tensor is held by the memo for the whole evaluation, so the
@@ -21,64 +21,20 @@ keep that reuse for the rest, the first evaluation of an op remembers every
 call and notes which ones were repeated; later evaluations remember only
 those (`Plan`).
 
-Saving f'(x) instead of x gives up the second derivative (x is gone): a
-gradient taken with ``create_graph=True`` and differentiated again raises an
-error that names the switch, `torch_double_backward(True)`, under which the
-op saves x and recomputes as before.
+The op saves x too (so memory is about twice ReLU's, still no more than
+the plain autograd formula keeps): a backward run with grad mode on (a
+gradient taken with ``create_graph=True``, for a gradient penalty) ignores
+the saved f'(x) and differentiates the forward definition from x by torch
+autograd, recorded, which autograd can differentiate again.
 """
 
 import contextlib
-import os
 
 from keras_acts import _kernels
 
-_STATE = {
-    "double_backward": os.environ.get("KERAS_ACTS_TORCH_DOUBLE_BACKWARD", "")
-    not in ("", "0", "false", "False")
-}
-
-DOUBLE_BACKWARD_ERROR = (
-    "keras_acts: this activation saved its derivative f'(x), not x, for the "
-    "backward pass (one tensor either way, and a faster backward), so its "
-    "gradient cannot be differentiated again. For second derivatives (a "
-    "gradient penalty, physics-informed losses) call "
-    "keras_acts.torch_double_backward(True) before the forward pass: the "
-    "op then saves x and recomputes, as autograd can differentiate."
-)
-
-
-def torch_double_backward(enabled=True):
-    """Chooses what keras_acts' activations save for backward on PyTorch.
-
-    By default (False) an activation whose input needs a gradient computes
-    its derivative f'(x) in the forward pass, with the intermediates it shares
-    with the value, and saves f'(x) (one tensor of x's size): the backward is
-    one product. That gradient is once-differentiable: differentiating it
-    again (``create_graph=True``, then a second backward) raises an error.
-    With ``True`` the activations save x instead and recompute the derivative
-    in the backward, which autograd can differentiate again (second
-    derivatives, gradient penalties). Other backends are not affected. The
-    environment variable ``KERAS_ACTS_TORCH_DOUBLE_BACKWARD=1`` sets it at
-    import.
-
-    Args:
-        enabled: bool, default True.
-
-    Returns:
-        The previous setting.
-    """
-    if not isinstance(enabled, bool):
-        raise ValueError(
-            f"torch_double_backward: `enabled` must be True or False, got {enabled!r}."
-        )
-    previous = _STATE["double_backward"]
-    _STATE["double_backward"] = enabled
-    return previous
-
-
-def double_backward():
-    return _STATE["double_backward"]
-
+# False: every op saves x and recomputes in the backward, as before the
+# joint evaluation (tests compare the two; not a public setting).
+ENABLED = True
 
 # The most tensors of x's size a joint evaluation may hold in its memo. PAU's
 # and HP's scaled rational terms repeat 62-75 (a gigabyte at 2^22 float32
@@ -244,15 +200,3 @@ def sharing(plan, protected):
         t.untyped_storage().data_ptr() for t in protected if isinstance(t, torch.Tensor)
     }
     return _sharing_mode()(counts, ptrs, elide, protected, plan)
-
-
-def delayed_error(dx):
-    """dx, differentiable no further: a second backward through it raises."""
-    import torch
-
-    if dx is None or not torch.is_grad_enabled():
-        return dx
-    error = torch._C._functions.DelayedError(DOUBLE_BACKWARD_ERROR.encode(), 1)
-    alias = dx.detach()
-    alias.requires_grad_(True)
-    return error(alias)

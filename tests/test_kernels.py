@@ -116,41 +116,48 @@ def _saved_by(fn, *inputs):
     return y, saved
 
 
+def _fused_on_torch(name):
+    """True if keras_acts.<name> (or the layer class `name`, called with
+    weights) runs as keras_acts' fused torch op, not plain autograd."""
+    layer = name[:1].isupper()
+    spec = getattr(keras_acts.layers, name)().spec if layer else keras_acts.info(name)
+    return _kernels.torch_path(spec, layer) == _kernels.FUSED
+
+
 @pytest.mark.skipif(BACKEND != "torch", reason="PyTorch autograd test")
-def test_torch_op_saves_one_tensor_of_x_size():
+def test_torch_op_saves_x_and_its_derivative():
     import torch
 
     x = torch.randn(4096, 8, requires_grad=True)
     y, saved = _saved_by(keras_acts.mish, x)
-    # f'(x), computed with the forward: plain autodiff would keep its
+    # x, and f'(x) computed with the forward: plain autodiff would keep its
     # intermediates.
-    assert len(saved) == 1 and saved[0].shape == x.shape
-    assert saved[0].dtype == x.dtype and saved[0].data_ptr() != x.data_ptr()
+    assert len(saved) == 2 and saved[0].data_ptr() == x.data_ptr()
+    assert saved[1].shape == x.shape and saved[1].dtype == x.dtype
     assert y.grad_fn.name() == "MishOpBackward"
-    # With the switch for second derivatives: x itself, as before.
-    previous = keras_acts.torch_double_backward(True)
-    try:
-        _, saved = _saved_by(keras_acts.mish, x)
-    finally:
-        keras_acts.torch_double_backward(previous)
-    assert [t.data_ptr() for t in saved] == [x.data_ptr()]
 
 
 @pytest.mark.skipif(BACKEND != "torch", reason="PyTorch autograd test")
-def test_torch_trainable_layer_saves_its_partials():
-    # f'(x) and one partial per trainable weight, each of x's size: 5 tensors
-    # for TanhSoft's 4 weights (plain autograd keeps 9); none for a frozen
-    # layer's weights.
+@pytest.mark.parametrize("name", ["TanhSoft", "EIS", "Snake", "Swish"])
+def test_torch_trainable_layer_saves_its_partials(name):
+    # x, the weights, f'(x) and one partial per trainable weight (x's size
+    # each): for TanhSoft's 4 weights 6 tensors of x's size (plain autograd
+    # keeps 9); only x and f'(x) for a frozen layer.
+    if not _fused_on_torch(name):
+        pytest.skip(f"{name} runs under plain torch autograd")
     import torch
 
     x = torch.randn(4096, 8, requires_grad=True)
-    layer = keras_acts.layers.TanhSoft()
+    layer = getattr(keras_acts.layers, name)()
     layer.build(x.shape)
+    count = len(layer.trainable_weights)
     _, saved = _saved_by(layer, x)
-    assert len(saved) == 1 + 4 and all(t.shape == x.shape for t in saved)
+    assert saved[0].data_ptr() == x.data_ptr()
+    big = [t for t in saved if t.shape == x.shape]
+    assert len(big) == 2 + count and len(saved) == 2 + 2 * count
     layer.trainable = False
     _, saved = _saved_by(layer, x)
-    assert len(saved) == 1 and saved[0].shape == x.shape
+    assert [t.shape == x.shape for t in saved].count(True) == 2
 
 
 @pytest.mark.skipif(BACKEND != "torch", reason="PyTorch autograd test")
@@ -219,17 +226,19 @@ def test_torch_forward_calls_torch_kernels(name):
 @pytest.mark.skipif(BACKEND != "torch", reason="PyTorch autograd test")
 @pytest.mark.parametrize("name", _fused_elementwise_names())
 def test_torch_op_saves_one_tensor_for_every_fused_name(name):
-    # x, or f'(x) where the forward computed it: one tensor of x's size and
-    # dtype, whichever it is, in the first call (which learns what the value
-    # and the derivative share) and the calls after it.
+    # x, and f'(x) where the forward computed it (of x's size and dtype), in
+    # the first call (which learns what the value and the derivative share)
+    # and the calls after it; plain autograd's intermediates for the names
+    # in _kernels.TORCH_PLAIN_AUTOGRAD.
     import torch
 
     x = torch.randn(64, 8, generator=torch.Generator().manual_seed(SEED))
     x.requires_grad_(True)
     for _ in range(2):
         y, saved = _saved_by(getattr(keras_acts, name), x)
-        assert len(saved) == 1, name
-        assert saved[0].shape == x.shape and saved[0].dtype == x.dtype, name
+        if _fused_on_torch(name):
+            assert len(saved) in (1, 2) and saved[0].data_ptr() == x.data_ptr()
+        assert all(t.shape == x.shape and t.dtype == x.dtype for t in saved), name
         y.backward(torch.ones_like(y))
         assert torch.isfinite(x.grad).all(), name
 
@@ -293,11 +302,12 @@ def test_torch_reused_temporaries_change_nothing(subject, monkeypatch):
 @pytest.mark.parametrize("subject", [*_REUSE_SUBJECTS, "layers.PAU(3, 3)"])
 def test_torch_shared_evaluation_changes_nothing(subject, monkeypatch):
     # f'(x) (and a layer's partials) computed with the forward, sharing its
-    # intermediates, give bit for bit what the backward computed from x
-    # (`torch_double_backward(True)`), also where temporaries are reused,
-    # and for infs, NaN and zeros; twice (the first call learns what to
-    # share, later ones remember only that).
+    # intermediates, give bit for bit what a backward computes from x, also
+    # where temporaries are reused, and for infs, NaN and zeros; twice (the
+    # first call learns what to share, later ones remember only that).
     import torch
+
+    from keras_acts import _torch_shared
 
     monkeypatch.setattr(_kernels, "_ELIDE_MIN_SIZE", 1 << 10)
     x0 = 3.0 * torch.randn(64, 512, generator=torch.Generator().manual_seed(SEED))
@@ -329,16 +339,18 @@ def test_torch_shared_evaluation_changes_nothing(subject, monkeypatch):
         return [y.detach(), x.grad, *(p.grad for p in params)]
 
     if subject == "layers.PAU(3, 3)":
+        if not _fused_on_torch("PAU"):
+            pytest.skip("PAU runs under plain torch autograd")
         x = x0.clone().requires_grad_(True)
         _, saved = _saved_by(fn, x)
-        assert len(saved) == 2 + 7  # f'(x), x, the 7 coefficients
-        assert saved[0].shape == x.shape and saved[1].data_ptr() == x.data_ptr()
+        assert len(saved) == 1 + 7 + 1  # x, the 7 coefficients, f'(x)
+        assert saved[0].data_ptr() == x.data_ptr() and saved[-1].shape == x.shape
+    elif not _fused_on_torch(subject.replace("layers.", "")):
+        pytest.skip(f"{subject} runs under plain torch autograd")
     shared = [run(), run()]
-    previous = keras_acts.torch_double_backward(True)
-    try:
-        plain = run()
-    finally:
-        keras_acts.torch_double_backward(previous)
+    # Saving x and recomputing in the backward, as before.
+    monkeypatch.setattr(_torch_shared, "ENABLED", False)
+    plain = run()
     for got in shared:
         for a, b in zip(got, plain, strict=True):
             assert (a is None) == (b is None)
@@ -380,38 +392,81 @@ def test_torch_no_derivative_without_a_gradient(monkeypatch):
     assert calls == [1]
 
 
+# Away from 0 and the kinks (where second differences straddle a jump, and
+# float64 softplus, relu(x) + log1p(e^-|x|), has kinks autograd
+# differentiates one-sidedly).
+_SECOND_X = [
+    v for v in np.linspace(-3.9, 4.1, 81) if min(abs(v), abs(abs(v) - 3)) > 0.05
+]
+
+
+def _second_difference(f, x, h=1e-3):
+    return (f(x + h) - 2.0 * f(x) + f(x - h)) / (h * h)
+
+
 @pytest.mark.skipif(BACKEND != "torch", reason="PyTorch autograd test")
-@pytest.mark.parametrize("name", ["tanhsoft", "smish", "logish", "serf", "sine"])
+@pytest.mark.parametrize("name", _fused_elementwise_names())
 def test_torch_second_derivative(name):
-    # By default the saved f'(x) is differentiated no further: a second
-    # backward raises an error naming the switch. With
-    # torch_double_backward(True) the op saves x, and the second derivative
-    # matches central differences of the first.
+    # By default (no switch): a gradient taken with create_graph=True
+    # differentiates again, the op's backward recomputing from x; d2f/dx2
+    # matches second differences of the float64 reference, in the first call
+    # (which learns what is shared) and later ones.
     import torch
+    from references import REFERENCES
 
     fn = getattr(keras_acts, name)
-    # (Not at 0, where float64 softplus, relu(x) + log1p(e^-|x|), has kinks
-    # autograd differentiates one-sidedly.)
-    x = torch.linspace(-3.0, 3.0, 96, dtype=torch.float64, requires_grad=True)
-    if name != "sine":  # sine shares nothing: it always saves x.
-        fn(x)  # (learn what is shared)
-        (dx,) = torch.autograd.grad(fn(x).sum(), x, create_graph=True)
-        with pytest.raises(RuntimeError, match="torch_double_backward"):
-            dx.sum().backward()
-    previous = keras_acts.torch_double_backward(True)
-    try:
+    xs = np.asarray(_SECOND_X)
+    expected = _second_difference(REFERENCES[name], xs)
+    for _ in range(2):
+        x = torch.tensor(xs, dtype=torch.float64, requires_grad=True)
         (dx,) = torch.autograd.grad(fn(x).sum(), x, create_graph=True)
         (d2x,) = torch.autograd.grad(dx.sum(), x)
-    finally:
-        keras_acts.torch_double_backward(previous)
+        (first,) = torch.autograd.grad(fn(x).sum(), x)  # the saved f'(x)
+        np.testing.assert_allclose(dx.detach().numpy(), first.numpy(), 1e-12, 1e-12)
+        np.testing.assert_allclose(
+            d2x.numpy(), expected, rtol=1e-5, atol=1e-5, err_msg=name
+        )
 
-    def first(t):
-        t = t.detach().requires_grad_(True)
-        return torch.autograd.grad(fn(t).sum(), t)[0]
 
-    h = 1e-5
-    numeric = (first(x + h) - first(x - h)) / (2 * h)
-    assert torch.allclose(d2x, numeric, rtol=1e-5, atol=1e-6), name
+@pytest.mark.skipif(BACKEND != "torch", reason="PyTorch autograd test")
+@pytest.mark.parametrize("name", ["TanhSoft", "EIS", "Snake", "StarReLU"])
+def test_torch_layer_second_derivatives(name):
+    # A gradient penalty through a learnable layer: d2f/dx2 and the mixed
+    # d2f/(dx dw) of each weight (what the penalty's gradient in the weights
+    # is made of) match finite differences of the float64 reference.
+    # At the last parameter setting of PARAM_CASES (every term active).
+    import torch
+    from references import PARAM_CASES, REFERENCES
+
+    layer = getattr(keras_acts.layers, name)(dtype="float64", per_channel=False)
+    xs = np.asarray(_SECOND_X)
+    layer.build(xs.shape)
+    weights = {w.path.split("/")[-1]: w for w in layer.trainable_weights}
+    cases = PARAM_CASES[layer.spec.name]
+    for k, v in (cases[-1] if cases else {}).items():
+        weights[k].assign(v)
+    params = {k: float(w.numpy()) for k, w in weights.items()}
+    reference = REFERENCES[layer.spec.name]
+    for _ in range(2):
+        x = torch.tensor(xs, dtype=torch.float64, requires_grad=True)
+        (dx,) = torch.autograd.grad(layer(x).sum(), x, create_graph=True)
+        values = [w.value for w in weights.values()]
+        # (A weight the derivative does not depend on, StarReLU's bias, is
+        # unused in a graph of plain autograd.)
+        d2x, *mixed = torch.autograd.grad(dx.sum(), [x, *values], allow_unused=True)
+        mixed = [0.0 if m is None else m for m in mixed]
+        expected = _second_difference(lambda t: reference(t, **params), xs)
+        np.testing.assert_allclose(d2x.numpy(), expected, 1e-5, 1e-5, err_msg=name)
+        h = 1e-4
+        for (k, v), got in zip(params.items(), mixed, strict=True):
+
+            def at(dx_, dw_, k=k, v=v):
+                return reference(xs + dx_, **{**params, k: v + dw_})
+
+            cross = (at(h, h) - at(h, -h) - at(-h, h) + at(-h, -h)) / (4 * h * h)
+            np.testing.assert_allclose(
+                float(got), cross.sum(), 1e-5, 1e-4, err_msg=f"{name} d/d{k}"
+            )
 
 
 @pytest.mark.skipif(BACKEND != "torch", reason="PyTorch autograd test")

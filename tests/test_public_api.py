@@ -17,7 +17,6 @@ PUBLIC = [
     "layers",
     "names",
     "taken_over",
-    "torch_double_backward",
     "use_keras_builtins",
 ]
 # One layer per activation (drop-ins for Keras's where the class name is

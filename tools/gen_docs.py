@@ -430,9 +430,6 @@ def api_page():
     ]
     for name in ("get", "names", "info", "taken_over", "use_keras_builtins"):
         parts.append(f"::: keras_acts.{name}\n")
-    parts.append("## PyTorch\n")
-    for name in ("torch_double_backward",):
-        parts.append(f"::: keras_acts.{name}\n")
     parts.append("## Self-normalising networks\n")
     parts.append("::: keras_acts.check_self_normalizing\n")
     parts.append("## Activation functions\n")
