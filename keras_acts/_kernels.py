@@ -1297,6 +1297,9 @@ TORCH_PLAIN_AUTOGRAD = frozenset(
         # Fused 1.13-1.18x the plain formula, this path 0.99-1.03x (memory
         # 3.00x ReLU's either way).
         "lisht",
+        # Fused 1.00-1.06x; the definition runs the plain formula's torch
+        # ops (sigmoid, log1p, mul) and saves the same (4.00x ReLU's).
+        "logish",
         # Nothing shared (sin, then cos): the fused op saved x and recomputed
         # cos, the work autograd does, plus its own overhead (1.02-1.04x).
         "sine",

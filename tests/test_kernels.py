@@ -225,7 +225,7 @@ def test_torch_forward_calls_torch_kernels(name):
 
 @pytest.mark.skipif(BACKEND != "torch", reason="PyTorch autograd test")
 @pytest.mark.parametrize("name", _fused_elementwise_names())
-def test_torch_op_saves_one_tensor_for_every_fused_name(name):
+def test_torch_op_saves_x_for_every_fused_name(name):
     # x, and f'(x) where the forward computed it (of x's size and dtype), in
     # the first call (which learns what the value and the derivative share)
     # and the calls after it; plain autograd's intermediates for the names
