@@ -1181,7 +1181,7 @@ def _torch_op(spec, static_key, names, layout, param_grads):
             # gradients in the backward, in chunks, as without sharing.
             ctx.in_forward = sum(need_params) <= _TORCH_SAVED_PARTIALS
             plan = plans.setdefault((_dtype(x), joint), _torch_shared.Plan())
-            with torch.no_grad(), _torch_shared.sharing(plan, (x, *tensors)):
+            with torch.no_grad(), _torch_sharing(plan, (x, *tensors)):
                 y = forward(spec, x, static, dynamic)
                 slope = derivative(spec, x, static, dynamic) if need_x else None
                 partials = (
@@ -1330,6 +1330,40 @@ def torch_path(spec, with_weights):
     else:
         key = spec.name
     return PLAIN_AUTOGRAD if key in TORCH_PLAIN_AUTOGRAD else FUSED
+
+
+def _torch_sharing(plan, protected):
+    """A context in which repeated torch calls return the first result.
+
+    `protected` are the op's inputs, x first: never written into, and the
+    roots of the keys. Temporaries are reused in place as in
+    `_reusing_temporaries` where that is on (`_torch_shared`).
+    """
+    import torch
+
+    from keras_acts import _torch_shared
+
+    if _torch_compiling():
+        return contextlib.nullcontext()
+    x = protected[0]
+    if plan.keys is not None and x.numel() < _ELIDE_MIN_SIZE:
+        # A small x: the mode's Python dispatch of every torch call costs
+        # more than the calls it saves (2^14 values: tanhsoft 1.2 against
+        # 0.9 ms). The value, then the derivative, nothing shared: the
+        # work the backward did before. (The first evaluation learns what
+        # is shared at any size, so which ops save x does not depend on it.)
+        return contextlib.nullcontext()
+    counts = _elision_counts()
+    elide = (
+        counts is not None
+        and x.numel() >= _ELIDE_MIN_SIZE
+        and not torch.is_grad_enabled()
+    )
+    ptrs = {
+        t.untyped_storage().data_ptr() for t in protected if isinstance(t, torch.Tensor)
+    }
+    mode = _torch_shared.sharing_mode(_elision_mode())
+    return mode(counts, ptrs, elide, protected, plan)
 
 
 def _torch_recorded_gradients(spec, static, names, x, tensors, g, needs):

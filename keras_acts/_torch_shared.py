@@ -5,13 +5,14 @@ transcendental functions twice: once in the forward, and again in the
 backward for the derivative (plain autograd keeps them in memory instead).
 When autograd will need the input gradient, keras_acts' torch op evaluates
 the forward formula and the analytic derivative one after the other inside
-`sharing()`: every torch call of that evaluation is remembered by what it
-computes (the function and its arguments, arguments known by the call that
-produced them), and a call the derivative repeats returns the tensor the
-forward already computed (`exp(x)`, then `0.6 * exp(x)`, then its `tanh`,
-...). The op then saves f'(x), and its backward is a single product
-g * f'(x). The definitions are unchanged:
-one forward and one derivative per activation, with `keras.ops`.
+`_kernels._torch_sharing()`: every torch call of that evaluation is
+remembered by what it computes (the function and its arguments, arguments
+known by the call that produced them), and a call the derivative repeats
+returns the tensor the forward already computed (`exp(x)`, then
+`0.6 * exp(x)`, then its `tanh`, ...). The op then saves f'(x), and its
+backward is a single product g * f'(x). The definitions are unchanged: one
+forward and one derivative per activation, with `keras.ops`. This module
+imports nothing of keras_acts (`_kernels` imports it).
 
 A remembered tensor is held by the memo for the whole evaluation, so the
 in-place reuse of temporaries (`_kernels._reusing_temporaries`, which only
@@ -28,9 +29,7 @@ the saved f'(x) and differentiates the forward definition from x by torch
 autograd, recorded, which autograd can differentiate again.
 """
 
-import contextlib
-
-from keras_acts import _kernels
+import functools
 
 # False: every op saves x and recomputes in the backward, as before the
 # joint evaluation (tests compare the two; not a public setting).
@@ -68,10 +67,9 @@ class Plan:
 _NEVER = ("empty", "empty_like", "new_empty", "empty_strided", "copy_", "set_")
 
 
-def _sharing_mode_class():
+def _sharing_mode_class(base_mode):
     import torch
 
-    base_mode = _kernels._elision_mode()
     tensor_type = torch.Tensor
 
     def arg_key(a, keys):
@@ -162,41 +160,9 @@ def _sharing_mode_class():
     return Sharing
 
 
-_MODE = []
-
-
-def _sharing_mode():
-    if not _MODE:
-        _MODE.append(_sharing_mode_class())
-    return _MODE[0]
-
-
-def sharing(plan, protected):
-    """A context in which repeated torch calls return the first result.
-
-    `protected` are the op's inputs, x first: never written into, and the
-    roots of the keys. Temporaries are reused in place as in
-    `_kernels._reusing_temporaries` where that is on.
-    """
-    import torch
-
-    if _kernels._torch_compiling():
-        return contextlib.nullcontext()
-    x = protected[0]
-    if plan.keys is not None and x.numel() < _kernels._ELIDE_MIN_SIZE:
-        # A small x: the mode's Python dispatch of every torch call costs
-        # more than the calls it saves (2^14 values: tanhsoft 1.2 against
-        # 0.9 ms). The value, then the derivative, nothing shared: the
-        # work the backward did before. (The first evaluation learns what
-        # is shared at any size, so which ops save x does not depend on it.)
-        return contextlib.nullcontext()
-    counts = _kernels._elision_counts()
-    elide = (
-        counts is not None
-        and x.numel() >= _kernels._ELIDE_MIN_SIZE
-        and not torch.is_grad_enabled()
-    )
-    ptrs = {
-        t.untyped_storage().data_ptr() for t in protected if isinstance(t, torch.Tensor)
-    }
-    return _sharing_mode()(counts, ptrs, elide, protected, plan)
+@functools.cache
+def sharing_mode(base_mode):
+    """The memo's TorchFunctionMode class, built on `base_mode` (the elision
+    mode of `_kernels`, which passes it: this module imports nothing of
+    keras_acts). Entered by `_kernels._torch_sharing`."""
+    return _sharing_mode_class(base_mode)

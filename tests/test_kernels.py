@@ -477,7 +477,7 @@ def test_torch_sharing_returns_first_result_unless_changed():
 
     x = torch.rand(_kernels._ELIDE_MIN_SIZE)
     plan = _torch_shared.Plan()
-    with torch.no_grad(), _torch_shared.sharing(plan, (x,)):
+    with torch.no_grad(), _kernels._torch_sharing(plan, (x,)):
         a = torch.exp(x) * 0.5
         b = torch.exp(x) * 0.5
         assert a is b  # exp(x), then its product: both repeated
@@ -487,11 +487,11 @@ def test_torch_sharing_returns_first_result_unless_changed():
         assert d is not c and torch.equal(d, torch.exp(x * 2.0))
     assert plan.keys and plan.shares
     # A later evaluation remembers only the repeated calls.
-    with torch.no_grad(), _torch_shared.sharing(plan, (x,)):
+    with torch.no_grad(), _kernels._torch_sharing(plan, (x,)):
         assert torch.exp(x) * 0.5 is torch.exp(x) * 0.5
         assert torch.sin(x) is not torch.sin(x)
     nothing = _torch_shared.Plan()
-    with torch.no_grad(), _torch_shared.sharing(nothing, (x,)):
+    with torch.no_grad(), _kernels._torch_sharing(nothing, (x,)):
         torch.sin(x), torch.cos(x)
     assert not nothing.shares
 
