@@ -20,7 +20,7 @@ with a custom gradient:
   (`_torch_shared`), and saves f'(x) and x, and a trainable layer's partials
   f_p(x) with them: the backward is one product, and a backward that is
   itself differentiated (create_graph=True) recomputes from x; the ops in
-  `_TORCH_PLAIN_AUTOGRAD` run their formula under plain torch autograd;
+  `TORCH_PLAIN_AUTOGRAD` run their formula under plain torch autograd;
 * float16 and bfloat16 inputs are computed in float32 and cast back.
 
 Other backends (numpy) get the plain formula; numpy has no gradients.
