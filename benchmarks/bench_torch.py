@@ -13,7 +13,9 @@ per-round ratios.
 Memory: bytes of the tensors autograd saves for the backward pass
 (`torch.autograd.graph.saved_tensors_hooks`), an exact and deterministic
 count, as a multiple of ReLU's (which saves its output, one tensor of x's
-size). Parameters are not counted.
+size). keras_acts saves x and f'(x) (x alone where value and derivative
+share nothing), and a trainable layer its partials too; the "path" column
+says which rows run their formula under plain torch autograd instead.
 
 Model: a transformer-style MLP (3 residual blocks of Dense(1024, "gelu") ->
 Dense(256) on 128x256 inputs, batch 16), median `train_on_batch` time
@@ -245,8 +247,8 @@ def activation_table(rows, size, channels, rounds, threads):
     samples = time_cases(cases, rounds)
     lines = [
         "| row | keras_acts ms | / relu | / Keras's | / plain autograd "
-        "| saved-for-backward / relu | plain's / relu |",
-        "|---|---|---|---|---|---|---|",
+        "| saved-for-backward / relu | plain's / relu | path |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     unmet = []
     for row, variants in cases.items():
@@ -273,8 +275,18 @@ def activation_table(rows, size, channels, rounds, threads):
         cells.append(
             "-" if plain_fn is None else f"{saved_bytes(plain_fn, xs) / relu_mem:.2f}x"
         )
+        cells.append(torch_path(fn, xs))
         lines.append("| " + " | ".join(cells) + " |")
     return lines, unmet
+
+
+def torch_path(fn, x):
+    """How keras_acts ran the row: its fused autograd op ("fused", a
+    `<Name>OpBackward` node), or its formula under plain torch autograd
+    (`keras_acts._kernels.TORCH_PLAIN_AUTOGRAD`, or Keras's own op)."""
+    y = fn(x)
+    node = y.grad_fn.name() if y.grad_fn is not None else ""
+    return "fused" if node.endswith("OpBackward") else "plain autograd"
 
 
 def _memory_fn(row):

@@ -12,9 +12,15 @@ with a custom gradient:
 * on PyTorch the op is a `torch.autograd.Function` run eagerly: the formula
   is still a chain of elementwise kernels (nothing is compiled), but autograd
   keeps none of its intermediates;
-* on every one of them the backward recomputes from the input alone, so only
+* on TensorFlow and JAX the backward recomputes from the input alone, so only
   `x` (and the tensor parameters) are kept for backprop, as ReLU does, and
   parameter gradients are computed only when a trainable layer needs them;
+  on PyTorch, where each op is a pass over memory and recomputing is not
+  free, the forward computes f'(x) along with f(x), sharing their torch calls
+  (`_torch_shared`), and saves f'(x) and x, and a trainable layer's partials
+  f_p(x) with them: the backward is one product, and a backward that is
+  itself differentiated (create_graph=True) recomputes from x; the ops in
+  `TORCH_PLAIN_AUTOGRAD` run their formula under plain torch autograd;
 * float16 and bfloat16 inputs are computed in float32 and cast back.
 
 Other backends (numpy) get the plain formula; numpy has no gradients.
@@ -639,14 +645,19 @@ def _limit(far, nearer, big):
     )
 
 
+def derivative(spec, x, static, dynamic):
+    """f'(x), in the compute dtype."""
+    cdt = compute_dtype(_dtype(x))
+    params = _cast_params(static, dynamic, cdt)
+    return spec.derivative(ops.cast(x, cdt), **params)
+
+
 def input_gradient(spec, x, g, static, dynamic):
     """The cotangent times f'(x), in the input's dtype."""
     dtype = _dtype(x)
-    cdt = compute_dtype(dtype)
-    params = _cast_params(static, dynamic, cdt)
-    gc = ops.cast(g, cdt)
-    derivative = spec.derivative(ops.cast(x, cdt), **params)
-    return ops.cast(_times_in_place(derivative, gc, (x, g, *dynamic.values())), dtype)
+    gc = ops.cast(g, compute_dtype(dtype))
+    slope = derivative(spec, x, static, dynamic)
+    return ops.cast(_times_in_place(slope, gc, (x, g, *dynamic.values())), dtype)
 
 
 def _times_in_place(temporary, factor, inputs):
@@ -1147,27 +1158,93 @@ def _jax_op(spec, static_key, names, layout, param_grads):
 def _torch_op(spec, static_key, names, layout, param_grads):
     import torch
 
-    static = dict(static_key)
+    from keras_acts import _torch_shared
 
-    def fwd(ctx, x, *tensors):
+    static = dict(static_key)
+    # Which calls the joint evaluation of value and derivative repeats, per
+    # dtype (`_torch_shared.Plan`).
+    plans = {}
+
+    def fwd(ctx, joint, x, *tensors):
+        dynamic = dict(zip(names, tensors, strict=True))
+        ctx.joint = joint
+        if joint:
+            # The gradients will be needed: f(x), f'(x) (if x needs a
+            # gradient) and the partials of f in the parameters that need one,
+            # evaluated together, sharing their intermediates; those are saved
+            # along with x and the parameters (from which a backward that is
+            # itself differentiated recomputes, see `bwd`).
+            need_x, need_params = joint
+            # Up to _TORCH_SAVED_PARTIALS partials are saved; more (PAU's and
+            # HP's coefficients) would hold as many x-sized tensors: those
+            # layers save f'(x) and x, and compute their parameter
+            # gradients in the backward, in chunks, as without sharing.
+            ctx.in_forward = sum(need_params) <= _TORCH_SAVED_PARTIALS
+            plan = plans.setdefault((_dtype(x), joint), _torch_shared.Plan())
+            with torch.no_grad(), _torch_sharing(plan, (x, *tensors)):
+                y = forward(spec, x, static, dynamic)
+                slope = derivative(spec, x, static, dynamic) if need_x else None
+                partials = (
+                    _parameter_partials(spec, x, static, dynamic)
+                    if any(need_params) and ctx.in_forward
+                    else {}
+                )
+            ctx.shapes = [t.shape for t in tensors]
+            needed = zip(names, need_params, strict=True)
+            kept = [partials[n] for n, need in needed if need and ctx.in_forward]
+            ctx.save_for_backward(x, *tensors, slope, *kept)
+            return y
         with torch.no_grad(), _reusing_temporaries((x, *tensors)):
-            y = forward(spec, x, static, dict(zip(names, tensors, strict=True)))
+            y = forward(spec, x, static, dynamic)
         ctx.save_for_backward(x, *tensors)
         return y
 
+    def joint_bwd(ctx, g, x, tensors, saved):
+        need_x, need_params = ctx.joint
+        slope, *kept = saved
+        dx = torch.mul(g, slope) if need_x else None
+        if not ctx.in_forward:
+            dynamic = dict(zip(names, tensors, strict=True))
+            with torch.no_grad(), _reusing_temporaries((x, g, *tensors)):
+                grads = parameter_gradients(spec, x, g, static, dynamic, layout)
+            needed = zip(grads, need_params, strict=True)
+            return (None, dx, *(d if n else None for d, n in needed))
+        grads = []
+        kept = iter(kept)
+        # One buffer for every parameter's products g * partial.
+        scratch = torch.empty_like(g) if any(need_params) else None
+        for shape, need in zip(ctx.shapes, need_params, strict=True):
+            grads.append(
+                _torch_reduced(g, next(kept), shape, scratch) if need else None
+            )
+        return (None, dx, *grads)
+
     def bwd(ctx, g):
-        # Not under no_grad: with create_graph=True (double backward) autograd
-        # records the analytic derivative like any other computation.
-        x, *tensors = ctx.saved_tensors
+        x, *rest = ctx.saved_tensors
+        tensors, saved = rest[: len(names)], rest[len(names) :]
+        _, need_x, *need_params = ctx.needs_input_grad
+        if torch.is_grad_enabled():
+            # create_graph=True (a gradient penalty): the gradient will be
+            # differentiated again. Torch autograd of the forward definition
+            # from the saved x, recorded (the saved f'(x) would be a
+            # constant to it): what plain autograd of the formula gives, and
+            # second derivatives in x and in the weights with it.
+            needs = (need_x, *(n and param_grads for n in need_params))
+            return (
+                None,
+                *_torch_recorded_gradients(spec, static, names, x, tensors, g, needs),
+            )
+        if ctx.joint:
+            return joint_bwd(ctx, g, x, tensors, saved)
         dynamic = dict(zip(names, tensors, strict=True))
-        need_x, *need_params = ctx.needs_input_grad
         with _reusing_temporaries((x, g, *tensors)):
             dx = input_gradient(spec, x, g, static, dynamic) if need_x else None
-            if not (param_grads and any(need_params)):
-                return (dx, *(None for _ in tensors))
-            grads = parameter_gradients(spec, x, g, static, dynamic, layout)
+            if param_grads and any(need_params):
+                grads = parameter_gradients(spec, x, g, static, dynamic, layout)
+            else:
+                grads = [None for _ in tensors]
         needed = zip(grads, need_params, strict=True)
-        return (dx, *(d if need else None for d, need in needed))
+        return (None, dx, *(d if need else None for d, need in needed))
 
     # Named after the activation, so autograd graphs and profiles show it
     # (`y.grad_fn` is a `MishOpBackward`).
@@ -1177,7 +1254,213 @@ def _torch_op(spec, static_key, names, layout, param_grads):
         (torch.autograd.Function,),
         {"forward": staticmethod(fwd), "backward": staticmethod(bwd)},
     )
-    return op.apply
+
+    def call(x, *tensors):
+        if torch.is_grad_enabled() and torch_path(spec, bool(names)) == PLAIN_AUTOGRAD:
+            if not param_grads:
+                tensors = [t.detach() for t in tensors]
+            if x.requires_grad or any(t.requires_grad for t in tensors):
+                # The same forward definition, recorded by torch autograd.
+                return forward(spec, x, static, dict(zip(names, tensors, strict=True)))
+        # (whether x needs a gradient, whether each parameter does), where
+        # the joint evaluation is used; else None.
+        joint = None
+        if (
+            torch.is_grad_enabled()
+            and _torch_shared.ENABLED
+            and compute_dtype(_dtype(x)) == _dtype(x)
+            and not _torch_compiling()
+        ):
+            need_params = tuple(param_grads and t.requires_grad for t in tensors)
+            if x.requires_grad or any(need_params):
+                joint = (x.requires_grad, need_params)
+                plan = plans.get((_dtype(x), joint))
+                if plan is not None and not plan.shares:
+                    joint = None
+        return op.apply(joint, x, *tensors)
+
+    return call
+
+
+# PyTorch: what runs under plain torch autograd. The other ops evaluate
+# value and derivative together, sharing their torch calls, and save x and
+# f'(x) (and a trainable layer's partials); for these that measured slower
+# than torch autograd of the plain formula (`benchmarks/bench_torch.py
+# --skip-model --rounds 15`, ratios of the fused op to the plain formula,
+# docs/benchmarks.md), so they run the same forward definition (keras.ops
+# and _math primitives, torch's native ops) recorded by autograd: one source
+# of truth, at the plain formula's time and memory. Keys: a function's name,
+# a learnable layer's class name (the op called with weight tensors), and
+# "rational" for the rational units (PAU, OrthogonalPade, HP1, HP2).
+TORCH_PLAIN_AUTOGRAD = frozenset(
+    {
+        # Fused 1.13-1.18x the plain formula, this path 0.99-1.03x (memory
+        # 3.00x ReLU's either way).
+        "lisht",
+        # Fused 1.00-1.06x; the definition runs the plain formula's torch
+        # ops (sigmoid, log1p, mul) and saves the same (4.00x ReLU's).
+        "logish",
+        # Nothing shared (sin, then cos): the fused op saved x and recomputed
+        # cos, the work autograd does, plus its own overhead (1.02-1.04x).
+        "sine",
+        # The layer's partials cost more than they save: fused 1.30-1.36x,
+        # this path 1.01-1.09x, 4.00x ReLU's bytes like the plain formula.
+        "Swish",
+        # Fused 0.85-1.03x in time, but x, f'(x) and two partials (4 tensors
+        # of x's size against the plain formula's 2); this path: r = relu(x)
+        # and scale r, 2 tensors (counted 4.00x by saved-tensor hooks, r
+        # being saved three times, against the plain formula's 3.00x).
+        "StarReLU",
+    }
+)
+
+PLAIN_AUTOGRAD = "plain autograd"
+FUSED = "fused"
+
+
+def torch_path(spec, with_weights):
+    """PLAIN_AUTOGRAD or FUSED: how `spec` runs on torch with gradients.
+
+    `with_weights`: called with tensor parameters (a layer's weights).
+    """
+    if spec.name.startswith("rational_"):
+        key = "rational"
+    elif with_weights:
+        key = spec.layer_class_name
+    else:
+        key = spec.name
+    return PLAIN_AUTOGRAD if key in TORCH_PLAIN_AUTOGRAD else FUSED
+
+
+def _torch_sharing(plan, protected):
+    """A context in which repeated torch calls return the first result.
+
+    `protected` are the op's inputs, x first: never written into, and the
+    roots of the keys. Temporaries are reused in place as in
+    `_reusing_temporaries` where that is on (`_torch_shared`).
+    """
+    import torch
+
+    from keras_acts import _torch_shared
+
+    if _torch_compiling():
+        return contextlib.nullcontext()
+    x = protected[0]
+    if plan.keys is not None and x.numel() < _ELIDE_MIN_SIZE:
+        # A small x: the mode's Python dispatch of every torch call costs
+        # more than the calls it saves (2^14 values: tanhsoft 1.2 against
+        # 0.9 ms). The value, then the derivative, nothing shared: the
+        # work the backward did before. (The first evaluation learns what
+        # is shared at any size, so which ops save x does not depend on it.)
+        return contextlib.nullcontext()
+    counts = _elision_counts()
+    elide = (
+        counts is not None
+        and x.numel() >= _ELIDE_MIN_SIZE
+        and not torch.is_grad_enabled()
+    )
+    ptrs = {
+        t.untyped_storage().data_ptr() for t in protected if isinstance(t, torch.Tensor)
+    }
+    mode = _torch_shared.sharing_mode(_elision_mode())
+    return mode(counts, ptrs, elide, protected, plan)
+
+
+def _torch_recorded_gradients(spec, static, names, x, tensors, g, needs):
+    """g times the derivatives of `spec` in x and the tensors that `needs`,
+    by torch autograd of `forward`, recorded (differentiable again)."""
+    import torch
+
+    inputs = (x, *tensors)
+    wanted = [t for t, need in zip(inputs, needs, strict=True) if need]
+    with torch.enable_grad():
+        y = forward(spec, x, static, dict(zip(names, tensors, strict=True)))
+    found = iter(
+        torch.autograd.grad(y, wanted, g, create_graph=True, allow_unused=True)
+        if wanted
+        else ()
+    )
+    grads = []
+    for t, need in zip(inputs, needs, strict=True):
+        d = next(found) if need else None
+        if need and d is None:  # Not used: f does not depend on it.
+            d = torch.zeros_like(t)
+        grads.append(_torch_linked(d, inputs))
+    return grads
+
+
+def _torch_linked(d, inputs):
+    """A gradient computed with grad mode on, differentiable in `inputs`.
+
+    Where the derivative does not depend on them (piecewise-linear
+    activations: a `where` of constants) autograd would record nothing, and
+    differentiating the gradient again would raise; torch's own relu and
+    leaky_relu give zeros there, and so does this.
+    """
+
+    if d is None or d.requires_grad or not any(t.requires_grad for t in inputs):
+        return d
+    return _torch_link_class().apply(d, *inputs)
+
+
+@functools.cache
+def _torch_link_class():
+    import torch
+
+    def fwd(ctx, d, *inputs):
+        ctx.meta = [(t.shape, t.dtype, t.device) for t in inputs]
+        return d.view_as(d)
+
+    def bwd(ctx, g):
+        zeros = [
+            torch.zeros(shape, dtype=dtype, device=device) if need else None
+            for (shape, dtype, device), need in zip(
+                ctx.meta, ctx.needs_input_grad[1:], strict=True
+            )
+        ]
+        return (g, *zeros)
+
+    return type(
+        "ZeroSecondDerivative",
+        (torch.autograd.Function,),
+        {"forward": staticmethod(fwd), "backward": staticmethod(bwd)},
+    )
+
+
+# The most per-element partials a trainable layer's forward saves (one tensor
+# of x's size each): TanhSoft's 4 and EIS's 5 weights, not PAU's and HP's 10
+# coefficients.
+_TORCH_SAVED_PARTIALS = 5
+
+
+def _parameter_partials(spec, x, static, dynamic):
+    """{name: df/dname}, per element (broadcast against x), compute dtype."""
+    cdt = compute_dtype(_dtype(x))
+    params = _cast_params(static, dynamic, cdt)
+    return spec.param_derivatives(ops.cast(x, cdt), **params)
+
+
+def _torch_reduced(g, partial, shape, scratch):
+    """sum(g * partial) over the axes a parameter of `shape` broadcasts along.
+
+    The products are written into `scratch` (g's shape) where the partial
+    has g's shape. A zero cotangent contributes nothing, even where the
+    partial overflows: applied (a slow `where`) only when the plain sum is
+    not finite.
+    """
+    import torch
+
+    if partial.shape == g.shape and partial.dtype == g.dtype:
+        product = torch.mul(g, partial, out=scratch)
+    else:
+        product = torch.mul(g, partial)
+    if product.shape == shape:
+        product = product.clone()  # Not the scratch buffer itself.
+    total = product.sum_to_size(shape) if product.shape != shape else product
+    if not bool(torch.isfinite(total).all()):
+        masked = torch.where(g == 0, 0.0, product)
+        total = masked.sum_to_size(shape) if masked.shape != shape else masked
+    return total
 
 
 # --- PyTorch: temporaries reused in place ---------------------------------------

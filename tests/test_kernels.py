@@ -104,29 +104,63 @@ def test_fused_parameter_gradients_match_autodiff(x_shape, shape):
         assert_close(to_numpy(a), to_numpy(b), rtol, atol, what=f"d/d{what}")
 
 
-@pytest.mark.skipif(BACKEND != "torch", reason="PyTorch autograd test")
-def test_torch_op_saves_only_its_inputs():
+def _saved_by(fn, *inputs):
+    """fn(*inputs) and the tensors autograd saved for its backward."""
     import torch
 
-    def saved_by(fn, *inputs):
-        saved = []
+    saved = []
 
-        def pack(t):
-            saved.append(t.data_ptr())
-            return t
+    def pack(t):
+        saved.append(t)
+        return t
 
-        with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-            y = fn(*inputs)
-        return y, saved
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        y = fn(*inputs)
+    return y, saved
+
+
+def _fused_on_torch(name):
+    """True if keras_acts.<name> (or the layer class `name`, called with
+    weights) runs as keras_acts' fused torch op, not plain autograd."""
+    layer = name[:1].isupper()
+    spec = getattr(keras_acts.layers, name)().spec if layer else keras_acts.info(name)
+    return _kernels.torch_path(spec, layer) == _kernels.FUSED
+
+
+@pytest.mark.skipif(BACKEND != "torch", reason="PyTorch autograd test")
+def test_torch_op_saves_x_and_its_derivative():
+    import torch
 
     x = torch.randn(4096, 8, requires_grad=True)
-    y, saved = saved_by(keras_acts.mish, x)
-    assert saved == [x.data_ptr()]  # Plain autodiff would keep intermediates.
+    y, saved = _saved_by(keras_acts.mish, x)
+    # x, and f'(x) computed with the forward: plain autodiff would keep its
+    # intermediates.
+    assert len(saved) == 2 and saved[0].data_ptr() == x.data_ptr()
+    assert saved[1].shape == x.shape and saved[1].dtype == x.dtype
     assert y.grad_fn.name() == "MishOpBackward"
-    layer = keras_acts.layers.TanhSoft()
+
+
+@pytest.mark.skipif(BACKEND != "torch", reason="PyTorch autograd test")
+@pytest.mark.parametrize("name", ["TanhSoft", "EIS", "Snake", "Swish"])
+def test_torch_trainable_layer_saves_its_partials(name):
+    # x, the weights, f'(x) and one partial per trainable weight (x's size
+    # each): for TanhSoft's 4 weights 6 tensors of x's size (plain autograd
+    # keeps 9); only x and f'(x) for a frozen layer.
+    if not _fused_on_torch(name):
+        pytest.skip(f"{name} runs under plain torch autograd")
+    import torch
+
+    x = torch.randn(4096, 8, requires_grad=True)
+    layer = getattr(keras_acts.layers, name)()
     layer.build(x.shape)
-    _, saved = saved_by(layer, x)
-    assert saved[0] == x.data_ptr() and len(saved) == 1 + 4  # x and 4 weights.
+    count = len(layer.trainable_weights)
+    _, saved = _saved_by(layer, x)
+    assert saved[0].data_ptr() == x.data_ptr()
+    big = [t for t in saved if t.shape == x.shape]
+    assert len(big) == 2 + count and len(saved) == 2 + 2 * count
+    layer.trainable = False
+    _, saved = _saved_by(layer, x)
+    assert [t.shape == x.shape for t in saved].count(True) == 2
 
 
 @pytest.mark.skipif(BACKEND != "torch", reason="PyTorch autograd test")
@@ -194,22 +228,22 @@ def test_torch_forward_calls_torch_kernels(name):
 
 @pytest.mark.skipif(BACKEND != "torch", reason="PyTorch autograd test")
 @pytest.mark.parametrize("name", _fused_elementwise_names())
-def test_torch_op_saves_only_x_for_every_fused_name(name):
+def test_torch_op_saves_x_for_every_fused_name(name):
+    # x, and f'(x) where the forward computed it (of x's size and dtype), in
+    # the first call (which learns what the value and the derivative share)
+    # and the calls after it; plain autograd's intermediates for the names
+    # in _kernels.TORCH_PLAIN_AUTOGRAD.
     import torch
-
-    saved = []
-
-    def pack(t):
-        saved.append(t)
-        return t
 
     x = torch.randn(64, 8, generator=torch.Generator().manual_seed(SEED))
     x.requires_grad_(True)
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-        y = getattr(keras_acts, name)(x)
-    assert len(saved) == 1 and saved[0].data_ptr() == x.data_ptr(), name
-    y.backward(torch.ones_like(y))
-    assert torch.isfinite(x.grad).all(), name
+    for _ in range(2):
+        y, saved = _saved_by(getattr(keras_acts, name), x)
+        if _fused_on_torch(name):
+            assert len(saved) in (1, 2) and saved[0].data_ptr() == x.data_ptr()
+        assert all(t.shape == x.shape and t.dtype == x.dtype for t in saved), name
+        y.backward(torch.ones_like(y))
+        assert torch.isfinite(x.grad).all(), name
 
 
 _REUSE_SUBJECTS = [
@@ -265,6 +299,231 @@ def test_torch_reused_temporaries_change_nothing(subject, monkeypatch):
         if a is not None:
             assert torch.equal(a.nan_to_num(), b.nan_to_num()), subject
             assert torch.equal(a.isnan(), b.isnan()), subject
+
+
+@pytest.mark.skipif(BACKEND != "torch", reason="PyTorch autograd test")
+@pytest.mark.parametrize("subject", [*_REUSE_SUBJECTS, "layers.PAU(3, 3)"])
+def test_torch_shared_evaluation_changes_nothing(subject, monkeypatch):
+    # f'(x) (and a layer's partials) computed with the forward, sharing its
+    # intermediates, give bit for bit what a backward computes from x, also
+    # where temporaries are reused, and for infs, NaN and zeros; twice (the
+    # first call learns what to share, later ones remember only that).
+    import torch
+
+    from keras_acts import _torch_shared
+
+    monkeypatch.setattr(_kernels, "_ELIDE_MIN_SIZE", 1 << 10)
+    x0 = 3.0 * torch.randn(64, 512, generator=torch.Generator().manual_seed(SEED))
+    x0[0, :5] = torch.tensor([float("inf"), -float("inf"), float("nan"), 0.0, 1e30])
+    g = torch.randn(64, 512, generator=torch.Generator().manual_seed(SEED + 1))
+    if subject == "layers.PAU(3, 3)":
+        # 7 coefficients: more partials than the forward saves
+        # (_TORCH_SAVED_PARTIALS), so f'(x) and x are saved, and the
+        # coefficients' gradients computed in the backward.
+        layer = keras_acts.layers.PAU(numerator_degree=3, denominator_degree=3)
+        layer.build(x0.shape)
+        fn, params = layer, [w.value for w in layer.trainable_weights]
+    elif subject.startswith("layers."):
+        layer = getattr(keras_acts.layers, subject.split(".")[1])()
+        layer.build(x0.shape)
+        fn, params = layer, [w.value for w in layer.trainable_weights]
+    else:
+        fn, params = getattr(keras_acts, subject), []
+
+    def run():
+        x = x0.clone().requires_grad_(True)
+        x_copy, g_copy = x0.clone(), g.clone()
+        for p in params:
+            p.grad = None
+        y = fn(x)
+        y.backward(g)
+        assert torch.equal(x.detach().nan_to_num(), x_copy.nan_to_num())
+        assert torch.equal(g, g_copy)
+        return [y.detach(), x.grad, *(p.grad for p in params)]
+
+    if subject == "layers.PAU(3, 3)":
+        if not _fused_on_torch("PAU"):
+            pytest.skip("PAU runs under plain torch autograd")
+        x = x0.clone().requires_grad_(True)
+        _, saved = _saved_by(fn, x)
+        assert len(saved) == 1 + 7 + 1  # x, the 7 coefficients, f'(x)
+        assert saved[0].data_ptr() == x.data_ptr() and saved[-1].shape == x.shape
+    elif not _fused_on_torch(subject.replace("layers.", "")):
+        pytest.skip(f"{subject} runs under plain torch autograd")
+    shared = [run(), run()]
+    # Saving x and recomputing in the backward, as before.
+    monkeypatch.setattr(_torch_shared, "ENABLED", False)
+    plain = run()
+    for got in shared:
+        for a, b in zip(got, plain, strict=True):
+            assert (a is None) == (b is None)
+            if a is None:
+                continue
+            if a.shape == x0.shape:
+                assert torch.equal(a.nan_to_num(), b.nan_to_num()), subject
+                assert torch.equal(a.isnan(), b.isnan()), subject
+            else:
+                # A parameter's gradient: one sum instead of chunk sums (NaN
+                # where x has one).
+                rtol, atol = TOLERANCES["float32"]
+                np.testing.assert_allclose(
+                    a.numpy(), b.numpy(), rtol, atol, equal_nan=True, err_msg=subject
+                )
+
+
+@pytest.mark.skipif(BACKEND != "torch", reason="PyTorch autograd test")
+def test_torch_no_derivative_without_a_gradient(monkeypatch):
+    # Inference (no_grad, or an input that needs no gradient) computes the
+    # value only; with a gradient the derivative is computed once, in the
+    # forward, and not again in the backward.
+    import torch
+
+    calls = []
+    original = _kernels.derivative
+    monkeypatch.setattr(
+        _kernels, "derivative", lambda *a: calls.append(1) or original(*a)
+    )
+    x = torch.randn(64, 8)
+    keras_acts.tanhsoft(x)
+    with torch.no_grad():
+        keras_acts.tanhsoft(x.clone().requires_grad_(True))
+    assert calls == []
+    xg = x.clone().requires_grad_(True)
+    y = keras_acts.tanhsoft(xg)
+    assert calls == [1]
+    y.sum().backward()
+    assert calls == [1]
+
+
+# Away from 0 and the kinks (where second differences straddle a jump, and
+# float64 softplus, relu(x) + log1p(e^-|x|), has kinks autograd
+# differentiates one-sidedly).
+_SECOND_X = [
+    v for v in np.linspace(-3.9, 4.1, 81) if min(abs(v), abs(abs(v) - 3)) > 0.05
+]
+
+
+def _second_difference(f, x, h=1e-3):
+    return (f(x + h) - 2.0 * f(x) + f(x - h)) / (h * h)
+
+
+@pytest.mark.skipif(BACKEND != "torch", reason="PyTorch autograd test")
+@pytest.mark.parametrize("name", _fused_elementwise_names())
+def test_torch_second_derivative(name):
+    # By default (no switch): a gradient taken with create_graph=True
+    # differentiates again, the op's backward recomputing from x; d2f/dx2
+    # matches second differences of the float64 reference, in the first call
+    # (which learns what is shared) and later ones.
+    import torch
+    from references import REFERENCES
+
+    fn = getattr(keras_acts, name)
+    xs = np.asarray(_SECOND_X)
+    expected = _second_difference(REFERENCES[name], xs)
+    for _ in range(2):
+        x = torch.tensor(xs, dtype=torch.float64, requires_grad=True)
+        (dx,) = torch.autograd.grad(fn(x).sum(), x, create_graph=True)
+        (d2x,) = torch.autograd.grad(dx.sum(), x)
+        (first,) = torch.autograd.grad(fn(x).sum(), x)  # the saved f'(x)
+        np.testing.assert_allclose(dx.detach().numpy(), first.numpy(), 1e-12, 1e-12)
+        np.testing.assert_allclose(
+            d2x.numpy(), expected, rtol=1e-5, atol=1e-5, err_msg=name
+        )
+
+
+@pytest.mark.skipif(BACKEND != "torch", reason="PyTorch autograd test")
+@pytest.mark.parametrize("name", ["TanhSoft", "EIS", "Snake", "StarReLU"])
+def test_torch_layer_second_derivatives(name):
+    # A gradient penalty through a learnable layer: d2f/dx2 and the mixed
+    # d2f/(dx dw) of each weight (what the penalty's gradient in the weights
+    # is made of) match finite differences of the float64 reference.
+    # At the last parameter setting of PARAM_CASES (every term active).
+    import torch
+    from references import PARAM_CASES, REFERENCES
+
+    layer = getattr(keras_acts.layers, name)(dtype="float64", per_channel=False)
+    xs = np.asarray(_SECOND_X)
+    layer.build(xs.shape)
+    weights = {w.path.split("/")[-1]: w for w in layer.trainable_weights}
+    cases = PARAM_CASES[layer.spec.name]
+    for k, v in (cases[-1] if cases else {}).items():
+        weights[k].assign(v)
+    params = {k: float(w.numpy()) for k, w in weights.items()}
+    reference = REFERENCES[layer.spec.name]
+    for _ in range(2):
+        x = torch.tensor(xs, dtype=torch.float64, requires_grad=True)
+        (dx,) = torch.autograd.grad(layer(x).sum(), x, create_graph=True)
+        values = [w.value for w in weights.values()]
+        # (A weight the derivative does not depend on, StarReLU's bias, is
+        # unused in a graph of plain autograd.)
+        d2x, *mixed = torch.autograd.grad(dx.sum(), [x, *values], allow_unused=True)
+        mixed = [0.0 if m is None else m for m in mixed]
+        expected = _second_difference(lambda t: reference(t, **params), xs)
+        np.testing.assert_allclose(d2x.numpy(), expected, 1e-5, 1e-5, err_msg=name)
+        h = 1e-4
+        for (k, v), got in zip(params.items(), mixed, strict=True):
+
+            def at(dx_, dw_, k=k, v=v):
+                return reference(xs + dx_, **{**params, k: v + dw_})
+
+            cross = (at(h, h) - at(h, -h) - at(-h, h) + at(-h, -h)) / (4 * h * h)
+            np.testing.assert_allclose(
+                float(got), cross.sum(), 1e-5, 1e-4, err_msg=f"{name} d/d{k}"
+            )
+
+
+@pytest.mark.skipif(BACKEND != "torch", reason="PyTorch autograd test")
+def test_torch_sharing_returns_first_result_unless_changed():
+    import torch
+
+    from keras_acts import _torch_shared
+
+    x = torch.rand(_kernels._ELIDE_MIN_SIZE)
+    plan = _torch_shared.Plan()
+    with torch.no_grad(), _kernels._torch_sharing(plan, (x,)):
+        a = torch.exp(x) * 0.5
+        b = torch.exp(x) * 0.5
+        assert a is b  # exp(x), then its product: both repeated
+        c = torch.exp(x * 2.0)
+        c.add_(1.0)  # changed in place: not returned again
+        d = torch.exp(x * 2.0)
+        assert d is not c and torch.equal(d, torch.exp(x * 2.0))
+    assert plan.keys and plan.shares
+    # A later evaluation remembers only the repeated calls.
+    with torch.no_grad(), _kernels._torch_sharing(plan, (x,)):
+        assert torch.exp(x) * 0.5 is torch.exp(x) * 0.5
+        assert torch.sin(x) is not torch.sin(x)
+    nothing = _torch_shared.Plan()
+    with torch.no_grad(), _kernels._torch_sharing(nothing, (x,)):
+        torch.sin(x), torch.cos(x)
+    assert not nothing.shares
+
+
+@pytest.mark.skipif(BACKEND != "torch", reason="PyTorch autograd test")
+def test_torch_pau_shares_too_much_and_saves_x():
+    # PAU's value and derivative repeat more tensors of x's size than
+    # _torch_shared.MAX_HELD: after the first call it saves x and its
+    # coefficients, as without sharing.
+    import torch
+
+    x = torch.randn(64, 8, requires_grad=True)
+    layer = keras_acts.layers.PAU()
+    layer.build(x.shape)
+    layer(x)
+    _, saved = _saved_by(layer, x)
+    assert saved[0].data_ptr() == x.data_ptr() and len(saved) == 1 + 10
+
+
+@pytest.mark.skipif(BACKEND != "torch", reason="PyTorch autograd test")
+def test_torch_low_precision_saves_x():
+    # float16 and bfloat16 compute in float32: f'(x) would be twice x's
+    # bytes, so x is saved, as before.
+    import torch
+
+    for dtype in (torch.float16, torch.bfloat16):
+        x = torch.randn(64, 8).to(dtype).requires_grad_(True)
+        _, saved = _saved_by(keras_acts.tanhsoft, x)
+        assert [t.data_ptr() for t in saved] == [x.data_ptr()]
 
 
 @pytest.mark.skipif(BACKEND != "torch", reason="PyTorch autograd test")
