@@ -57,9 +57,41 @@ def _tanhsoft_gate(x, alpha, beta, gamma):
 
 def _log_delta_plus_exp(x, delta):
     """ln(delta + e^x), stably; exactly x for delta = 0."""
-    if _op_by_op() and not _is(delta, 0) and not _is_float64(x):
+    if _op_by_op() and _is_number(delta) and not _is(delta, 0) and not _is_float64(x):
         return _torch_log_delta_plus_exp(x, delta)
     return _log_delta_plus_exp_parts(x, delta)[0]
+
+
+# exp of more than this overflows (float32 and below compute in float32).
+_EXP_CAP_FLOAT32 = 88.0
+_EXP_CAP_FLOAT64 = 709.0
+
+
+def _exp_cap(x):
+    return _EXP_CAP_FLOAT64 if _is_float64(x) else _EXP_CAP_FLOAT32
+
+
+def _tensor_log_delta(delta):
+    """(delta > 0, ln delta there and 0 elsewhere) for a tensor delta >= 0.
+
+    ln 0 = -inf has the derivative 1/0 = inf, and 0 * inf = NaN where it
+    meets the 0 it multiplies (second derivatives at delta = 0): the formulas
+    take delta linearly where it is 0, and the log only where it is not.
+    """
+    positive = delta > 0.0
+    return positive, ops.log(ops.where(positive, delta, 1.0))
+
+
+def _delta_times_exp(delta, exponent, x):
+    """delta e^{exponent} for a tensor delta >= 0: as e^{ln delta + exponent}
+    where delta > 0 (inf where that overflows), and as delta e^{exponent},
+    the exponent capped, where delta = 0 (exactly 0, with the derivative
+    e^{exponent} in delta)."""
+    positive, log_delta = _tensor_log_delta(delta)
+    e = ops.exp(
+        ops.where(positive, log_delta + exponent, _minimum(exponent, _exp_cap(x)))
+    )
+    return ops.where(positive, e, delta * e)
 
 
 def _torch_log_delta_plus_exp(x, delta):
@@ -79,6 +111,8 @@ def _log_delta_plus_exp_parts(x, delta):
     """
     if _is(delta, 0):
         return x, None, None
+    if not _is_number(delta):
+        return _tensor_log_delta_plus_exp_parts(x, delta)
     if _op_by_op() and not _is_float64(x):
         # L' = sigmoid(x - ln delta), the backend's own.
         if _is(delta, 1):
@@ -95,6 +129,25 @@ def _log_delta_plus_exp_parts(x, delta):
         return log_term, slope, None
     # L' = sigmoid(x - ln delta).
     a, b, _ = _sigmoid_fraction(shifted, v)
+    return log_term, a, b
+
+
+def _tensor_log_delta_plus_exp_parts(x, delta):
+    """`_log_delta_plus_exp_parts` for a tensor delta: the same ops where
+    delta > 0, and at delta = 0 L = x + ln(1 + delta e^{-x}), linear in delta
+    inside the log1p, so that derivatives in delta stay finite there (the
+    first, e^{-x}, and the second derivatives of a gradient penalty)."""
+    positive, log_delta = _tensor_log_delta(delta)
+    shifted = x - log_delta
+    # v = e^{-|x - ln delta|} where delta > 0; delta e^{-x} (= 0) elsewhere.
+    e = ops.exp(ops.where(positive, -ops.abs(shifted), _minimum(-x, _exp_cap(x))))
+    v = ops.where(positive, e, delta * e)
+    log_term = ops.where(positive, _maximum(x, log_delta), x) + _log1p_unit(v)
+    if _native(x):
+        # L' = e^{x - L}: 1 at delta = 0, with its derivative -e^{-x} in delta.
+        return log_term, ops.exp(x - log_term), None
+    # L' = sigmoid(x - ln delta) = 1 / (1 + v) at delta = 0 (x - ln delta = inf).
+    a, b, _ = _sigmoid_fraction(ops.where(positive, shifted, INF), v)
     return log_term, a, b
 
 
@@ -337,7 +390,7 @@ def _eis_parts(x, alpha, beta, gamma, delta, theta):
         elif _is_number(delta):
             q_term = delta * ops.exp(-theta * x)  # inf is fine: v -> 0.
         else:
-            q_term = ops.exp(ops.log(delta) - theta * x)  # delta = 0 -> 0.
+            q_term = _delta_times_exp(delta, -theta * x, x)  # delta = 0 -> 0.
         denominator = p.P + q_term
         v = p.P / denominator
         p.v = v
@@ -430,8 +483,12 @@ def _eis_derivative(x, alpha=1.0, beta=1.0, gamma=1.0, delta=0.0, theta=1.0):
         tail = _times(_times(w_growth, hi), lo)
         if hi is not None:
             # w is exactly 0 where delta e^{-theta x} is: no term, even if Sa
-            # is inf.
-            tail = ops.where(w_growth == 0.0, 0.0, tail)
+            # is inf. Only the 0 * inf (NaN) is replaced: a where on w = 0
+            # alone would also drop the term's derivative in delta, which is
+            # not 0 at delta = 0 (second derivatives, a gradient penalty).
+            tail = ops.where(
+                ops.logical_and(w_growth == 0.0, ops.isnan(tail)), 0.0, tail
+            )
         inner = tail if inner is None else inner + tail
     if inner is None:
         return radial
