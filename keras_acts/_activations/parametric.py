@@ -273,8 +273,24 @@ def _positive_power(base, exponent):
     the time of an exp on CPU. float64 keeps the power op.
     """
     if _native(base):
+        if _torch_records(exponent):
+            # Recorded by torch autograd (a gradient penalty's second
+            # derivatives): torch's pow takes its derivative in the base as
+            # exactly 0 where the exponent is 0, with no derivative in the
+            # exponent, so d/d alpha of d(sp^alpha)/dx would be lost at alpha
+            # = 0. (A base of 0 is only ever in an unused where branch.)
+            return ops.exp(exponent * ops.log(_maximum(base, _TINY)))
         return base**exponent
     return ops.exp(_minimum(exponent * ops.log(base), _LOG_FLOAT32_MAX))
+
+
+def _torch_records(t):
+    """True where torch autograd records a tensor `t` that needs a gradient."""
+    if not _TORCH or _is_number(t):
+        return False
+    import torch
+
+    return torch.is_grad_enabled() and t.requires_grad
 
 
 class _EISParts:
