@@ -472,6 +472,115 @@ def test_torch_layer_second_derivatives(name):
             )
 
 
+# A gradient penalty's input: signs, sizes and channels mixed, away from 0.
+_PENALTY_X = np.array(
+    [[-2.5, -0.7, 0.4], [0.3, 1.2, 3.0], [-1.1, 0.9, 2.2], [-0.2, 0.05, -2.9]]
+)
+
+
+def _penalty_weight_gradients(layer, x):
+    """d/dw of the penalty sum((d sum(layer(x)) / dx)^2), each trainable w:
+    the second derivatives a gradient penalty (WGAN-GP) takes, on each
+    backend's own autodiff."""
+    weights = layer.trainable_weights
+    if BACKEND == "tensorflow":
+        import tensorflow as tf
+
+        # In a tf.function, as training steps run. (Eager nested tapes over
+        # a layer's XLA kernels are another matter.)
+        @tf.function
+        def run(x):
+            with tf.GradientTape() as outer:
+                with tf.GradientTape() as inner:
+                    inner.watch(x)
+                    y = tf.reduce_sum(layer(x))
+                dx = inner.gradient(y, x)
+                penalty = tf.reduce_sum(dx * dx)
+            return outer.gradient(penalty, weights)
+
+        return [to_numpy(g) for g in run(tf.constant(x))]
+    if BACKEND == "jax":
+        import jax
+        import jax.numpy as jnp
+
+        others = [v.value for v in layer.non_trainable_weights]
+
+        def penalty(values, x):
+            def total(x):
+                return jnp.sum(layer.stateless_call(values, others, x)[0])
+
+            dx = jax.grad(total)(x)
+            return jnp.sum(dx * dx)
+
+        values = [w.value for w in weights]
+        return [to_numpy(g) for g in jax.grad(penalty)(values, jnp.asarray(x))]
+    import torch
+
+    xt = torch.tensor(x, requires_grad=True)
+    (dx,) = torch.autograd.grad(layer(xt).sum(), xt, create_graph=True)
+    grads = torch.autograd.grad((dx * dx).sum(), [w.value for w in weights])
+    return [g.detach().numpy() for g in grads]
+
+
+def _penalty_cases():
+    from references import PARAM_CASES
+
+    return [
+        pytest.param(name, params, id=f"{name}-{params}")
+        for name, spec_name in (("TanhSoft", "tanhsoft"), ("EIS", "eis"))
+        for params in [{}, *PARAM_CASES[spec_name]]
+    ]
+
+
+@pytest.mark.parametrize(("name", "params"), _penalty_cases())
+def test_layer_gradient_penalty(name, params):
+    # The gradient of a gradient penalty in the weights, at the defaults
+    # (delta = 0: ln delta's derivative there is inf, and 0 * inf gave NaN)
+    # and at each PARAM_CASES setting (alpha = 0, beta = 0, gamma = 0: a
+    # derivative in a parameter at 0 lost to a where or to torch's pow),
+    # against float64 finite differences of the reference's penalty;
+    # one-sided at a parameter's lower bound.
+    from references import REFERENCES
+
+    layer = getattr(keras_acts.layers, name)(dtype="float64", per_channel=False)
+    layer.build(_PENALTY_X.shape)
+    weights = {w.path.split("/")[-1]: w for w in layer.trainable_weights}
+    for k, v in params.items():
+        weights[k].assign(v)
+    values = {k: float(to_numpy(w)) for k, w in weights.items()}
+    lows = {p.name: p.low for p in layer.spec.params}
+    reference = REFERENCES[layer.spec.name]
+    x = _PENALTY_X
+
+    def penalty(**changed):
+        kw = {**values, **changed}
+
+        def f(t):
+            return reference(t, **kw)
+
+        h = 1e-3
+        slope = (8.0 * (f(x + h) - f(x - h)) - (f(x + 2 * h) - f(x - 2 * h))) / (
+            12.0 * h
+        )
+        return np.sum(slope * slope)
+
+    got = _penalty_weight_gradients(layer, x)
+    for (k, v), g in zip(values.items(), got, strict=True):
+        h = 1e-3 * max(1.0, abs(v))
+        p = [penalty(**{k: v + i * h}) for i in range(-2, 5)]
+        if lows[k] is not None and v == lows[k]:
+            # Fourth order, forward.
+            expected = (-25 * p[2] + 48 * p[3] - 36 * p[4] + 16 * p[5] - 3 * p[6]) / (
+                12 * h
+            )
+        else:
+            expected = (8 * (p[3] - p[1]) - (p[4] - p[0])) / (12 * h)
+        assert np.all(np.isfinite(g)), (name, params, k, g)
+        np.testing.assert_allclose(
+            float(g), expected, rtol=1e-6, atol=1e-6, err_msg=f"{name} d/d{k}"
+        )
+
+
 @pytest.mark.skipif(BACKEND != "torch", reason="PyTorch autograd test")
 def test_torch_sharing_returns_first_result_unless_changed():
     import torch
