@@ -57,8 +57,9 @@ def _tanhsoft_gate(x, alpha, beta, gamma):
 
 def _log_delta_plus_exp(x, delta):
     """ln(delta + e^x), stably; exactly x for delta = 0."""
-    if _op_by_op() and _is_number(delta) and not _is(delta, 0) and not _is_float64(x):
-        return _torch_log_delta_plus_exp(x, delta)
+    if _op_by_op() and not _is(delta, 0) and not _is_float64(x):
+        if _is_number(delta) or not _delta_differentiated(delta):
+            return _torch_log_delta_plus_exp(x, delta)
     return _log_delta_plus_exp_parts(x, delta)[0]
 
 
@@ -69,6 +70,16 @@ _EXP_CAP_FLOAT64 = 709.0
 
 def _exp_cap(x):
     return _EXP_CAP_FLOAT64 if _is_float64(x) else _EXP_CAP_FLOAT32
+
+
+def _delta_differentiated(delta):
+    """Whether derivatives in a tensor delta may be taken through the ops
+    placed now: not where torch autograd does not record them (the fused
+    ops' forward and backward), nor in TensorFlow's eager calls no tape
+    records. There the plain ln delta forms run, with fewer torch passes."""
+    if _TORCH:
+        return _torch_records(delta)
+    return not _kernels.eager_op_by_op()
 
 
 def _tensor_log_delta(delta):
@@ -111,7 +122,7 @@ def _log_delta_plus_exp_parts(x, delta):
     """
     if _is(delta, 0):
         return x, None, None
-    if not _is_number(delta):
+    if not _is_number(delta) and _delta_differentiated(delta):
         return _tensor_log_delta_plus_exp_parts(x, delta)
     if _op_by_op() and not _is_float64(x):
         # L' = sigmoid(x - ln delta), the backend's own.
@@ -405,8 +416,10 @@ def _eis_parts(x, alpha, beta, gamma, delta, theta):
             q_term = delta
         elif _is_number(delta):
             q_term = delta * ops.exp(-theta * x)  # inf is fine: v -> 0.
-        else:
+        elif _delta_differentiated(delta):
             q_term = _delta_times_exp(delta, -theta * x, x)  # delta = 0 -> 0.
+        else:
+            q_term = ops.exp(ops.log(delta) - theta * x)  # delta = 0 -> 0.
         denominator = p.P + q_term
         v = p.P / denominator
         p.v = v
