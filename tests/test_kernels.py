@@ -319,7 +319,12 @@ def test_torch_shared_evaluation_changes_nothing(subject, monkeypatch):
     if subject == "layers.PAU(3, 3)":
         # 7 coefficients: more partials than the forward saves
         # (_TORCH_SAVED_PARTIALS), so f'(x) and x are saved, and the
-        # coefficients' gradients computed in the backward.
+        # coefficients' gradients computed in the backward. The definition's
+        # fused op (which eager torch replaces by `_rational.torch_kernel`;
+        # it runs under torch.compile).
+        from keras_acts._rational import torch_kernel
+
+        monkeypatch.setattr(torch_kernel, "applies", lambda x: False)
         layer = keras_acts.layers.PAU(numerator_degree=3, denominator_degree=3)
         layer.build(x0.shape)
         fn, params = layer, [w.value for w in layer.trainable_weights]
@@ -609,11 +614,16 @@ def test_torch_sharing_returns_first_result_unless_changed():
 
 
 @pytest.mark.skipif(BACKEND != "torch", reason="PyTorch autograd test")
-def test_torch_pau_shares_too_much_and_saves_x():
+def test_torch_pau_shares_too_much_and_saves_x(monkeypatch):
     # PAU's value and derivative repeat more tensors of x's size than
     # _torch_shared.MAX_HELD: after the first call it saves x and its
-    # coefficients, as without sharing.
+    # coefficients, as without sharing. (The definition's fused op, which
+    # runs under torch.compile; eager torch runs `_rational.torch_kernel`.)
     import torch
+
+    from keras_acts._rational import torch_kernel
+
+    monkeypatch.setattr(torch_kernel, "applies", lambda x: False)
 
     x = torch.randn(64, 8, requires_grad=True)
     layer = keras_acts.layers.PAU()

@@ -413,3 +413,90 @@ def test_per_channel_on_conv2d_output(axis):
         np.testing.assert_allclose(got[index], expected, rtol=1e-5, atol=1e-5)
     with pytest.raises(ValueError, match="axis"):
         PAU(per_channel=True, axis=5).build((2, 3))
+
+
+def _torch_unit_gradients(x, num, den, version, basis, fast, monkeypatch):
+    """Values and gradients (x, numerator, denominator) of a rational unit on
+    torch, by `_rational.torch_kernel` (fast) or the definition's fused op."""
+    import torch
+
+    from keras_acts._rational import torch_kernel
+
+    monkeypatch.setattr(
+        torch_kernel, "applies", torch_kernel.applies if fast else lambda t: False
+    )
+    xt = x.clone().requires_grad_(True)
+    a = num.clone().requires_grad_(True)
+    b = den.clone().requires_grad_(True)
+    y = _rational.rational(xt, list(a.unbind(0)), list(b.unbind(0)), version, basis)
+    g = torch.linspace(-1.0, 1.0, y.numel(), dtype=x.dtype).reshape(y.shape)
+    y.backward(g)
+    monkeypatch.undo()
+    return y.detach(), xt.grad, a.grad, b.grad
+
+
+@pytest.mark.skipif(BACKEND != "torch", reason="PyTorch eager path")
+@pytest.mark.parametrize("version", ["A", "B"])
+@pytest.mark.parametrize("basis", list(_rational.BASES))
+@pytest.mark.parametrize("per_channel", [False, True])
+def test_torch_kernel_matches_the_definition(basis, version, per_channel, monkeypatch):
+    # Eager torch evaluates the unit unscaled where |x| is below its bound
+    # (`_rational.torch_kernel`), and by the definition beyond it (and at
+    # inf and NaN): values and every gradient agree with the definition's
+    # fused op in float64, per-channel coefficients included.
+    import torch
+
+    rng = np.random.default_rng(4)
+    channels = 3
+    shape = (6, channels) if per_channel else (6,)
+    num = torch.tensor(rng.normal(size=shape), dtype=torch.float64)
+    den = torch.tensor(rng.normal(size=(4, *shape[1:])), dtype=torch.float64)
+    x = torch.tensor(rng.normal(scale=3.0, size=(40, channels)), dtype=torch.float64)
+    x[0] = torch.tensor([1e200, -1e200, 0.0], dtype=torch.float64)
+    x[1] = torch.tensor([1e60, 1.0, -1.0], dtype=torch.float64)
+    fast = _torch_unit_gradients(x, num, den, version, basis, True, monkeypatch)
+    slow = _torch_unit_gradients(x, num, den, version, basis, False, monkeypatch)
+    for what, got, expected in zip(["y", "dx", "da", "db"], fast, slow, strict=True):
+        np.testing.assert_allclose(
+            got.numpy(), expected.numpy(), rtol=1e-9, atol=1e-12, err_msg=what
+        )
+    # inf and NaN: the definition's values, elementwise.
+    x[2] = torch.tensor([np.inf, -np.inf, np.nan], dtype=torch.float64)
+    fast = _torch_unit_gradients(x, num, den, version, basis, True, monkeypatch)
+    slow = _torch_unit_gradients(x, num, den, version, basis, False, monkeypatch)
+    np.testing.assert_allclose(fast[0].numpy(), slow[0].numpy(), 1e-9, 1e-12)
+    np.testing.assert_allclose(fast[1].numpy(), slow[1].numpy(), 1e-9, 1e-12)
+
+
+@pytest.mark.skipif(BACKEND != "torch", reason="PyTorch eager path")
+def test_torch_kernel_saves_three_tensors_and_differentiates_twice():
+    # x, the denominator and the output (of x's size), and the coefficients;
+    # a gradient taken with create_graph=True differentiates again (the
+    # definition, recorded by torch autograd).
+    import torch
+
+    x = torch.tensor(np.linspace(-3.7, 4.1, 33), requires_grad=True)
+    layer = PAU(dtype="float64")
+    layer.build(x.shape)
+    saved = []
+
+    def pack(t):
+        saved.append(t)
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        y = layer(x)
+    assert y.grad_fn.name() == "RationalPowerAOpBackward"
+    large = [t for t in saved if t.shape == x.shape]
+    assert len(large) == 3 and large[0] is x
+    (dx,) = torch.autograd.grad(y.sum(), x, create_graph=True)
+    (d2x,) = torch.autograd.grad(dx.sum(), x)
+    num, den = layer.coefficients()
+    xs = x.detach().numpy()
+    h = 1e-4
+    expected = (
+        reference(xs + h, num, den, "A", "power")
+        - 2 * reference(xs, num, den, "A", "power")
+        + reference(xs - h, num, den, "A", "power")
+    ) / (h * h)
+    np.testing.assert_allclose(d2x.numpy(), expected, rtol=1e-4, atol=1e-4)

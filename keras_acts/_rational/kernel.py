@@ -7,6 +7,7 @@ One unregistered `ActivationSpec` per (basis, version, degrees); see
 import functools
 import math
 
+import keras
 import numpy as np
 from keras import ops
 
@@ -234,4 +235,15 @@ def rational(x, numerator, denominator, version="A", basis="power", param_grads=
         for k, v in values.items()
     }
     spec = rational_spec(m, n, version, basis)
+    if keras.backend.backend() == "torch":
+        from keras_acts._rational import torch_kernel
+
+        x = _kernels.to_float_tensor(x)
+        if torch_kernel.applies(x):
+            # Eager torch: the unscaled evaluation where it cannot overflow,
+            # in a few in-place passes (`torch_kernel`).
+            coefficients = [values[p.name] for p in spec.params]
+            return torch_kernel.rational(
+                spec, x, coefficients, version, basis, param_grads
+            )
     return _kernels.apply(spec, x, values, param_grads=param_grads)
