@@ -10,12 +10,14 @@ with torch ops on leaf parameters. Rounds are interleaved and the rows
 shuffled in each round; the table shows median times and the median of the
 per-round ratios.
 
-Memory: bytes of the tensors autograd saves for the backward pass
-(`torch.autograd.graph.saved_tensors_hooks`), an exact and deterministic
-count, as a multiple of ReLU's (which saves its output, one tensor of x's
-size). keras_acts saves x and f'(x) (x alone where value and derivative
-share nothing), and a trainable layer its partials too; the "path" column
-says which rows run their formula under plain torch autograd instead.
+Memory: bytes of the storages autograd saves for the backward pass
+(`torch.autograd.graph.saved_tensors_hooks`, each distinct storage counted
+once), an exact and deterministic count, as a multiple of ReLU's (which
+saves its output, one tensor of x's size). keras_acts saves x and f'(x) (x
+alone where value and derivative share nothing), a trainable layer its
+partials too, and the rational units x, their denominator and their output;
+the "path" column says which rows run their formula under plain torch
+autograd instead.
 
 Model: a transformer-style MLP (3 residual blocks of Dense(1024, "gelu") ->
 Dense(256) on 128x256 inputs, batch 16), median `train_on_batch` time
@@ -205,23 +207,27 @@ def build_cases(rows, size, channels):
 
 
 def saved_bytes(fn, x):
-    """Bytes of the tensors autograd saves for backward.
+    """Bytes of the storages autograd saves for backward.
 
-    x itself is counted (ReLU saves its output instead), and so are a
-    layer's parameters (a few bytes).
+    Each distinct storage is counted once: a tensor saved by several nodes
+    (relu(x) read by two products) or views of one tensor (a layer's
+    coefficients unbound from one vector) are one allocation kept alive,
+    not several. x itself is counted (ReLU saves its output instead), and so
+    are a layer's parameters (a few bytes).
     """
     import torch
 
-    total = [0]
+    storages = {}
 
     def pack(t):
-        total[0] += t.numel() * t.element_size()
+        storage = t.untyped_storage()
+        storages[storage.data_ptr()] = storage.nbytes()
         return t
 
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
         y = fn(x)
     del y
-    return total[0]
+    return sum(storages.values())
 
 
 def time_cases(cases, rounds, warmup=1):
