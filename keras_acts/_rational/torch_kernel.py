@@ -40,6 +40,7 @@ def applies(x):
 
     return (
         isinstance(x, torch.Tensor)
+        and x.numel() > 0
         and x.device.type != "meta"  # Keras's shape inference
         and not _kernels._torch_compiling()
     )
