@@ -55,8 +55,38 @@ def _tanhsoft_gate(x, alpha, beta, gamma):
     return (ops.zeros_like(x) if u is None else u), e
 
 
+def _torch_zero(p):
+    """True for a torch tensor parameter that is 0 everywhere and that torch
+    autograd does not record (inside keras_acts' fused op): a formula may
+    then take the static-0 form, which gives the same values (the
+    recorded forms keep their derivatives in it). One read of a few values."""
+    if not _TORCH or _is_number(p) or _torch_records(p):
+        return False
+    return not bool(ops.any(p != 0.0))
+
+
+def _torch_positive(p):
+    """True for a torch tensor parameter > 0 everywhere that torch autograd
+    does not record (as `_torch_zero`): the static p > 0 forms apply."""
+    if not _TORCH or _is_number(p) or _torch_records(p):
+        return False
+    return bool(ops.all(p > 0.0))
+
+
+def _torch_one(p):
+    """True for a torch tensor parameter equal to 1 everywhere that torch
+    autograd does not record (as `_torch_zero`)."""
+    if not _TORCH or _is_number(p) or _torch_records(p):
+        return False
+    return not bool(ops.any(p != 1.0))
+
+
 def _log_delta_plus_exp(x, delta):
     """ln(delta + e^x), stably; exactly x for delta = 0."""
+    if _torch_zero(delta):
+        # ln(0 + e^x) = x: logaddexp(x, ln 0) gives exactly x too, in a
+        # pass as slow as several exps.
+        return x
     if _op_by_op() and not _is(delta, 0) and not _is_float64(x):
         if _is_number(delta) or not _delta_differentiated(delta):
             return _torch_log_delta_plus_exp(x, delta)
@@ -120,7 +150,7 @@ def _log_delta_plus_exp_parts(x, delta):
     v = e^{-|x - ln delta|}, L' = a / b with a = 1 or v and b = 1 + v, from
     the exponential L already needs (one exp; the caller divides once).
     """
-    if _is(delta, 0):
+    if _is(delta, 0) or _torch_zero(delta):
         return x, None, None
     if not _is_number(delta) and _delta_differentiated(delta):
         return _tensor_log_delta_plus_exp_parts(x, delta)
@@ -164,8 +194,14 @@ def _tensor_log_delta_plus_exp_parts(x, delta):
 
 def _tanhsoft_needs_mask(beta, gamma):
     # sech^2(u) * beta gamma e^{gamma x} is 0 * inf only if beta gamma e^80
-    # can overflow; static small parameters rule that out at trace time.
-    return not (_is_number(beta) and _is_number(gamma) and beta * gamma < 1e3)
+    # can overflow; static small parameters rule that out at trace time,
+    # and on torch, outside autograd recording, their values (the mask is a
+    # `where`, a slow pass there; sech^2 is exactly 0 where it would apply).
+    if _is_number(beta) and _is_number(gamma):
+        return not beta * gamma < 1e3
+    if _TORCH and not (_torch_records(beta) or _torch_records(gamma)):
+        return not float(ops.max(ops.abs(beta * gamma))) < 1e3
+    return True
 
 
 @activation(
@@ -257,10 +293,14 @@ def _tanhsoft_param_derivatives(x, alpha=0.0, beta=0.6, gamma=1.0, delta=0.0):
     # d/d delta ln(delta + e^x) = 1 / (delta + e^x) = e^{-ln(...)}, clamped
     # so that it stays finite where delta + e^x underflows.
     inv = ops.exp(_minimum(-log_term, _GATE_EXP_CLAMP))
+    # sech^2 L, shared (sech^2 first: exactly 0 where e is large): on torch
+    # each product is a pass.
+    common = sech2 * log_term
+    beta_partial = common * e
     return {
-        "alpha": (sech2 * x) * log_term,
-        "beta": (sech2 * e) * log_term,
-        "gamma": ((sech2 * beta) * e * x) * log_term,
+        "alpha": common * x,
+        "beta": beta_partial,
+        "gamma": (beta_partial * x) * beta,
         "delta": t * inv,
     }
 
@@ -349,7 +389,7 @@ def _eis_parts(x, alpha, beta, gamma, delta, theta):
     # (gamma 0, or a tensor that may be 0) it grows like x / sqrt(beta) and
     # can overflow where f does not (beta < 1, or an exponential factor that
     # is 0): products with it are then taken as 0 where the other factor is.
-    p.bounded = _is_number(gamma) and gamma > 0
+    p.bounded = (_is_number(gamma) and gamma > 0) or _torch_positive(gamma)
     if _is(gamma, 0):
         root = math.sqrt(beta) if _is_number(beta) else ops.sqrt(beta)
         p.rs = 1.0 / root
@@ -366,7 +406,7 @@ def _eis_parts(x, alpha, beta, gamma, delta, theta):
         rs = 1.0 / ops.sqrt(q)
         p.rs = rs
         # The clip is exact only for gamma > 0; a tensor gamma may be 0.
-        xs = xc if _is_number(gamma) else ops.where(gamma > 0, xc, x)
+        xs = xc if _is_number(gamma) or p.bounded else ops.where(gamma > 0, xc, x)
         p.xs = xs
         p.r = xs * rs
         p.later("P", lambda: q * rs)
@@ -378,11 +418,13 @@ def _eis_parts(x, alpha, beta, gamma, delta, theta):
     # overflows for large x where f and f' need not); otherwise lo = sp^alpha
     # and hi = 1 (sp^(alpha - 1) would underflow). Below the tail sp = e^x:
     # lo = e^{alpha x}, hi = 1.
-    if _is(alpha, 0):
+    # (A tensor alpha of 0 or 1 takes the static forms on torch, where its
+    # value can be read: the same values, in fewer passes.)
+    if _is(alpha, 0) or _torch_zero(alpha):
         p.lo, p.hi, p.dSa = None, None, None
     else:
         sp, u = _softplus_and_gate(x)
-        if _is(alpha, 1):
+        if _is(alpha, 1) or _torch_one(alpha):
             p.lo, p.hi = None, sp
             p.later("dSa", lambda: _sigmoid_from_gate(x, u))
         else:
@@ -408,7 +450,8 @@ def _eis_parts(x, alpha, beta, gamma, delta, theta):
                 return alpha * (lo * ops.where(tail, 1.0, ratio))
 
             p.later("dSa", d_sa)
-    if _is(delta, 0):
+    if _is(delta, 0) or _torch_zero(delta):
+        # (A tensor delta of 0 gives v = P / P = 1 and w = 0 exactly.)
         p.v, p.w = None, None
         p.rv = p.r
     else:
