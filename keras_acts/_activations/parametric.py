@@ -81,6 +81,14 @@ def _torch_one(p):
     return not bool(ops.any(p != 1.0))
 
 
+def _torch_static(p, value):
+    """`value` (a number) for a torch tensor parameter equal to it everywhere
+    and not recorded by torch autograd (`_torch_zero`), else p: the formulas
+    then drop the terms a static parameter drops, with the same values."""
+    same = _torch_zero(p) if value == 0 else value == 1 and _torch_one(p)
+    return value if same else p
+
+
 def _log_delta_plus_exp(x, delta):
     """ln(delta + e^x), stably; exactly x for delta = 0."""
     if _torch_zero(delta):
@@ -250,6 +258,7 @@ def tanhsoft(x, alpha=0.0, beta=0.6, gamma=1.0, delta=0.0):
     is clamped at e^80, which only matters when beta e^80 would not already
     saturate the tanh (beta below about 1e-33).
     """
+    alpha, gamma = _torch_static(alpha, 0.0), _torch_static(gamma, 1.0)
     u, _ = _tanhsoft_gate(x, alpha, beta, gamma)
     return _tanh_rational(u) * _log_delta_plus_exp(x, delta)
 
@@ -267,6 +276,7 @@ def _tanhsoft_derivative(x, alpha=0.0, beta=0.6, gamma=1.0, delta=0.0):
     # f' = t L' + sech^2 u' L with t = n / d, sech^2 = s / d^2 and
     # L' = a / b: one division at the end,
     # (n d a + s u' L b) / (d^2 b), the fastest form under XLA (see above).
+    alpha, gamma = _torch_static(alpha, 0.0), _torch_static(gamma, 1.0)
     u, e = _tanhsoft_gate(x, alpha, beta, gamma)
     n, d, s = _tanh_fraction(u)
     du = None
@@ -287,12 +297,17 @@ def _tanhsoft_derivative(x, alpha=0.0, beta=0.6, gamma=1.0, delta=0.0):
 
 @tanhsoft.attach_param_derivatives
 def _tanhsoft_param_derivatives(x, alpha=0.0, beta=0.6, gamma=1.0, delta=0.0):
+    alpha, gamma = _torch_static(alpha, 0.0), _torch_static(gamma, 1.0)
     u, e = _tanhsoft_gate(x, alpha, beta, gamma)
     t, sech2 = _tanhsoft_sech2(u, beta, gamma)
     log_term = _log_delta_plus_exp(x, delta)
     # d/d delta ln(delta + e^x) = 1 / (delta + e^x) = e^{-ln(...)}, clamped
-    # so that it stays finite where delta + e^x underflows.
-    inv = ops.exp(_minimum(-log_term, _GATE_EXP_CLAMP))
+    # so that it stays finite where delta + e^x underflows (ln(...) >= x:
+    # on torch no clamp where |x| <= 80).
+    inv = -log_term
+    if not (_TORCH and _kernels.within(x, 1.0, _GATE_EXP_CLAMP)):
+        inv = _minimum(inv, _GATE_EXP_CLAMP)
+    inv = ops.exp(inv)
     # sech^2 L, shared (sech^2 first: exactly 0 where e is large): on torch
     # each product is a pass.
     common = sech2 * log_term
