@@ -33,8 +33,15 @@ a target activation on a range: a linearised fit ``N - f (1 + sum d_j g_j)``
 then a few Lawson reweightings (towards the minimax fit); the candidate with
 the smallest maximum error is kept. Fits are cached.
 
+On eager PyTorch, where each of the scaled form's operations is a pass over
+memory, `torch_kernel` evaluates the unit unscaled (Horner's rule for the
+power basis, the recurrence for the others) wherever |x| is below a bound
+at which nothing can overflow, with a hand-derived backward; elements
+beyond it, infs and NaNs go through this definition.
+
 Modules: `bases` (the polynomial families), `kernel` (the fused forward and
-backward), `fit` (the NumPy fit of initial coefficients). The layers
+backward), `torch_kernel` (eager PyTorch), `fit` (the NumPy fit of initial
+coefficients). The layers
 (`PAU`, `OrthogonalPade`, `HP1`, `HP2`) are in `keras_acts.layers`.
 """
 
