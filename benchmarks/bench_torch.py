@@ -146,6 +146,15 @@ LAYER_ROWS = ("Swish", "Snake", "TanhSoft", "EIS", "StarReLU", "PAU", "HP1", "HP
 # --- Timing -----------------------------------------------------------------------
 
 
+# --active-weights: TanhSoft and EIS weights with every term active (the
+# defaults make some terms vanish: delta = 0, alpha = 0 or 1, gamma = 1).
+ACTIVE_WEIGHTS = {
+    "TanhSoft": dict(alpha=0.3, beta=0.5, gamma=1.2, delta=0.5),
+    "EIS": dict(alpha=0.7, beta=1.5, gamma=0.5, delta=0.3, theta=1.2),
+}
+_ACTIVE = []
+
+
 def _layer_candidates(row, shape):
     """(keras_acts layer fn, plain fn, params) for a learnable layer row."""
     import keras_acts
@@ -155,6 +164,8 @@ def _layer_candidates(row, shape):
     params = {}
     for w in layer.weights:
         name = w.path.split("/")[-1]
+        if _ACTIVE and row in ACTIVE_WEIGHTS:
+            w.assign(ACTIVE_WEIGHTS[row][name] + 0.0 * w.numpy())
         params[name] = w.value.detach().clone().requires_grad_(True)
     if row in ("PAU", "HP1", "HP2"):
         # Views of the leaf coefficient vectors: gradients flow to those.
@@ -426,6 +437,12 @@ def main(argv=None):
         help="torch.set_num_threads for every row (default 1)",
     )
     parser.add_argument("--skip-model", action="store_true")
+    parser.add_argument(
+        "--active-weights",
+        action="store_true",
+        help="TanhSoft and EIS rows at weights with every term active "
+        "(ACTIVE_WEIGHTS), not the defaults",
+    )
     parser.add_argument("--skip-activations", action="store_true")
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--batch", type=int, default=16)
@@ -451,6 +468,8 @@ def main(argv=None):
         # process (keras_acts imported): a smoke run of the code, no numbers.
         args.size, args.rounds, args.steps, args.batch = 1 << 14, 2, 1, 2
     random.seed(0)
+    if args.active_weights:
+        _ACTIVE.append(True)
     print(f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
           f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"python {platform.python_version()}")  # fmt: skip
