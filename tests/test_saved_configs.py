@@ -418,8 +418,7 @@ def test_file_saved_before_the_structure_refactor_loads(tmp_path):
     # every registry name as a string activation, functional-API ops, every
     # layer class (weights moved off their initial values), an initializer
     # and a constraint. It loads with the current modules and computes the
-    # outputs saved with it: bit for bit on TensorFlow with the Keras that
-    # saved it, to float32 rounding elsewhere.
+    # outputs saved with it.
     data = os.path.join(TESTS, "data")
     path = os.path.join(data, "pre_refactor.keras")
     with zipfile.ZipFile(path) as archive:
@@ -431,12 +430,11 @@ def test_file_saved_before_the_structure_refactor_loads(tmp_path):
     model = keras.models.load_model(path)
     saved = np.load(os.path.join(data, "pre_refactor.npz"))
     y = keras.ops.convert_to_numpy(model(saved["x"]))
-    if keras.backend.backend() == "tensorflow" and keras.__version__ == saved_by:
-        # Where it was saved: the same ops (other TensorFlow releases round
-        # some ops differently).
-        np.testing.assert_array_equal(y, saved["y"])
-    else:
-        np.testing.assert_allclose(y, saved["y"], rtol=1e-4, atol=1e-5)
+    # To float32 rounding, not bit for bit: oneDNN picks its matmul kernel by
+    # the CPU's instruction set, so even plain Keras Dense layers with relu or
+    # sigmoid round differently on an AVX-512 machine than on the one that
+    # saved the file (seen in CI: 20% of elements, at most 3.8e-6 apart).
+    np.testing.assert_allclose(y, saved["y"], rtol=1e-4, atol=1e-5)
 
 
 # --- Importing twice and reloading -------------------------------------------------
