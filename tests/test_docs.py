@@ -28,7 +28,7 @@ def _gen_docs():
     return _load_tool("gen_docs")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def generated(tmp_path_factory):
     """The generated pages (and plots), written once for this module."""
     folder = tmp_path_factory.mktemp("docs")

@@ -43,8 +43,11 @@ import keras_acts
 import keras_acts.layers as L
 from keras_acts.layers._activation import class_name
 
-# One worker runs the whole module under pytest-xdist: its module fixtures
-# (the exports and conversions) are the expensive part, computed once.
+# One worker runs the whole module under pytest-xdist: its fixtures (the
+# exports and conversions) are the expensive part, computed once. They are
+# session-scoped: a worker may run other modules' tests between this
+# module's (measured here: the exports and the conversions computed twice
+# under module scope, 360 s of one worker's time).
 pytestmark = [pytest.mark.tensorflow, pytest.mark.xdist_group("export")]
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -253,7 +256,7 @@ def _export(model, ids, path):
     return path
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def exported(tmp_path_factory):
     """policy -> (model, {SavedModel path: its items}, Keras outputs on `_inputs()`).
 
@@ -358,7 +361,7 @@ def _convert_groups(model, ids, mode, float16_weights, x, tmp_dir, path=None):
     return {i: out for i in ids}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def support(exported, tmp_path_factory):
     """column -> item -> None (works) or why not; one run for every test here."""
     tmp_dir = str(tmp_path_factory.mktemp("tflite"))

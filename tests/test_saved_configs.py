@@ -132,7 +132,7 @@ pytestmark = [
 ]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def saved(tmp_path_factory):
     """name -> (path of a good `.keras` file, inputs, its predictions)."""
     keras.utils.set_random_seed(SEED)

@@ -105,7 +105,7 @@ def _builtin_names_only():
 pytestmark = pytest.mark.xdist_group("without_keras_acts")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def loaded_without_keras_acts(tmp_path_factory):
     """(results of the subprocess, its folder, the keras_acts predictions)."""
     keras.utils.set_random_seed(SEED)
