@@ -286,3 +286,29 @@ def test_benchmarks_give_results_before_method():
         "bench_keras_names.py",
     ):
         assert f"python benchmarks/{script}" in text, script
+
+
+def test_infinity_columns_match_the_float64_references():
+    # The guarantees page's f(-inf) / f(+inf) cells: "no limit" exactly where
+    # the independent float64 reference has none (sine), else the reference's
+    # limit (to the page's rounding).
+    import numpy as np
+    from _util import limit
+    from references import REFERENCES
+
+    gen_docs = _gen_docs()
+    for name in keras_acts.names():
+        spec = keras_acts.info(name)
+        if not spec.elementwise:
+            continue
+        cells = gen_docs.infinity_limits(spec)
+        for sign, cell in zip((-1.0, 1.0), cells, strict=True):
+            expected = limit(REFERENCES[name], sign)
+            if np.isnan(expected):
+                assert cell.startswith("no limit"), (name, sign, cell)
+            else:
+                assert float(cell) == pytest.approx(expected, rel=1e-3, abs=1e-6), (
+                    name,
+                    sign,
+                    cell,
+                )
