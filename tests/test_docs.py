@@ -1,7 +1,8 @@
 """The docs: the generator covers the whole registry and every public layer,
 the pages work offline (maths typeset at build time, nothing loaded from
 another host), the catalog table is narrow, the layer pages name no private
-class, and the benchmarks page gives results before the method."""
+class, the benchmarks page gives results before the method, and the
+guarantees page's limits at +-inf agree with the float64 references."""
 
 import importlib
 import importlib.util
@@ -9,7 +10,10 @@ import inspect
 import pathlib
 import re
 
+import numpy as np
 import pytest
+from _util import limit
+from references import REFERENCES
 
 import keras_acts
 
@@ -292,10 +296,6 @@ def test_infinity_columns_match_the_float64_references():
     # The guarantees page's f(-inf) / f(+inf) cells: "no limit" exactly where
     # the independent float64 reference has none (sine), else the reference's
     # limit (to the page's rounding).
-    import numpy as np
-    from _util import limit
-    from references import REFERENCES
-
     gen_docs = _gen_docs()
     for name in keras_acts.names():
         spec = keras_acts.info(name)

@@ -470,7 +470,7 @@ def infinity_limits(spec):
         if np.isnan(v):
             cells.append("no limit (NaN)")
         elif not (grows or agrees):
-            cells.append("no limit (a value in the range)")
+            cells.append("no limit")
         else:
             cells.append(_cli._format_number(float(v)))
     return tuple(cells)
