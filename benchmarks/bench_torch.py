@@ -14,7 +14,8 @@ Memory: bytes of the storages autograd saves for the backward pass
 (`torch.autograd.graph.saved_tensors_hooks`, each distinct storage counted
 once), an exact and deterministic count, as a multiple of ReLU's (which
 saves its output, one tensor of x's size). keras_acts saves x and f'(x) (x
-alone where value and derivative share nothing), a trainable layer its
+alone where value and derivative share nothing, and for the names in
+`_kernels.TORCH_SAVES_INPUT_ONLY`), a trainable layer its
 partials too, and the rational units x, their denominator and their output;
 the "path" column says which rows run their formula under plain torch
 autograd instead.

@@ -20,7 +20,8 @@ with a custom gradient:
   (`_torch_shared`), and saves f'(x) and x, and a trainable layer's partials
   f_p(x) with them: the backward is one product, and a backward that is
   itself differentiated (create_graph=True) recomputes from x; the ops in
-  `TORCH_PLAIN_AUTOGRAD` run their formula under plain torch autograd;
+  `TORCH_PLAIN_AUTOGRAD` run their formula under plain torch autograd, those
+  in `TORCH_SAVES_INPUT_ONLY` save x alone and recompute f'(x);
 * float16 and bfloat16 inputs are computed in float32 and cast back.
 
 Other backends (numpy) get the plain formula; numpy has no gradients.
@@ -1268,6 +1269,7 @@ def _torch_op(spec, static_key, names, layout, param_grads):
         if (
             torch.is_grad_enabled()
             and _torch_shared.ENABLED
+            and _torch_key(spec, bool(names)) not in TORCH_SAVES_INPUT_ONLY
             and compute_dtype(_dtype(x)) == _dtype(x)
             and not _torch_compiling()
         ):
@@ -1314,8 +1316,22 @@ TORCH_PLAIN_AUTOGRAD = frozenset(
     }
 )
 
+# PyTorch: fused ops that save x alone, although value and derivative share
+# torch calls, and compute f'(x) in the backward: where saving f'(x) would
+# keep more than the plain formula keeps, for a derivative a pass or two
+# recompute. star_relu: f' = 2 s relu(x); the plain formula saves relu(x)
+# only (1.00x ReLU's bytes), the joint evaluation x and f'(x) (2.00x).
+TORCH_SAVES_INPUT_ONLY = frozenset({"star_relu"})
+
 PLAIN_AUTOGRAD = "plain autograd"
 FUSED = "fused"
+
+
+def _torch_key(spec, with_weights):
+    """The key of `spec` in the torch path sets above."""
+    if spec.name.startswith("rational_"):
+        return "rational"
+    return spec.layer_class_name if with_weights else spec.name
 
 
 def torch_path(spec, with_weights):
@@ -1323,12 +1339,7 @@ def torch_path(spec, with_weights):
 
     `with_weights`: called with tensor parameters (a layer's weights).
     """
-    if spec.name.startswith("rational_"):
-        key = "rational"
-    elif with_weights:
-        key = spec.layer_class_name
-    else:
-        key = spec.name
+    key = _torch_key(spec, with_weights)
     return PLAIN_AUTOGRAD if key in TORCH_PLAIN_AUTOGRAD else FUSED
 
 

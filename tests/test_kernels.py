@@ -145,6 +145,21 @@ def test_torch_op_saves_x_and_its_derivative():
 
 
 @pytest.mark.skipif(BACKEND != "torch", reason="PyTorch autograd test")
+@pytest.mark.parametrize("name", sorted(_kernels.TORCH_SAVES_INPUT_ONLY))
+def test_torch_saves_input_only_names_save_x_alone(name):
+    # Their value and derivative share calls, but saving f'(x) would keep
+    # more than the plain formula does: x alone, the derivative recomputed.
+    import torch
+
+    x = torch.randn(4096, 8, generator=torch.Generator().manual_seed(SEED))
+    x.requires_grad_(True)
+    for _ in range(2):
+        y, saved = _saved_by(getattr(keras_acts, name), x)
+        assert len(saved) == 1 and saved[0].data_ptr() == x.data_ptr(), name
+        y.backward(torch.ones_like(y))
+
+
+@pytest.mark.skipif(BACKEND != "torch", reason="PyTorch autograd test")
 @pytest.mark.parametrize("name", ["TanhSoft", "EIS", "Snake", "Swish"])
 def test_torch_trainable_layer_saves_its_partials(name):
     # x, the weights, f'(x) and one partial per trainable weight (x's size
