@@ -1256,7 +1256,15 @@ def _torch_op(spec, static_key, names, layout, param_grads):
         {"forward": staticmethod(fwd), "backward": staticmethod(bwd)},
     )
 
+    kernel_op = (
+        _torch_kernel_op(spec, static, names) if spec.torch_kernel and names else None
+    )
+
     def call(x, *tensors):
+        if kernel_op is not None and torch.is_grad_enabled():
+            y = kernel_op(x, tensors, param_grads)
+            if y is not None:
+                return y
         if torch.is_grad_enabled() and torch_path(spec, bool(names)) == PLAIN_AUTOGRAD:
             if not param_grads:
                 tensors = [t.detach() for t in tensors]
@@ -1282,6 +1290,144 @@ def _torch_op(spec, static_key, names, layout, param_grads):
         return op.apply(joint, x, *tensors)
 
     return call
+
+
+def _torch_kernel_op(spec, static, names):
+    """A function (x, tensors, param_grads) -> y or None: `spec.torch_kernel`
+    (hand-written reverse mode for a trainable layer on eager torch) as an
+    autograd op, where it applies; None elsewhere (the definition's op runs:
+    other dtypes, compiled code, weights outside the kernel's range).
+    Elements of x beyond the kernel's bound (and infs, NaNs) go through the
+    definition, elementwise, so an element's value never depends on the
+    rest of the batch."""
+    import torch
+
+    kernel = spec.torch_kernel
+
+    def params_of(tensors):
+        return {**static, **dict(zip(names, tensors, strict=True))}
+
+    def fwd(ctx, bound, x, *tensors):
+        mask = torch_beyond(x, bound)
+        ctx.bound, ctx.masked = bound, mask is not None
+        xs = x if mask is None else x.masked_fill(mask, 0.0)
+        with torch.no_grad():
+            y, saved = kernel.forward(xs, params_of(tensors))
+        ctx.save_for_backward(x, *tensors, *saved)
+        if mask is not None:
+            # A copy: the kernel may have saved y (at the masked x).
+            y = y.clone()
+            values = torch_definition_values(spec, static, names, x, tensors, mask)
+            y[mask] = values.to(y.dtype)
+        return y
+
+    def bwd(ctx, g):
+        x, *rest = ctx.saved_tensors
+        tensors, saved = rest[: len(names)], rest[len(names) :]
+        _, need_x, *need_params = ctx.needs_input_grad
+        if torch.is_grad_enabled():
+            # create_graph=True: the definition, differentiated by torch
+            # autograd, recorded (second derivatives), as every op here.
+            grads = _torch_recorded_gradients(
+                spec, static, names, x, tensors, g, (need_x, *need_params)
+            )
+            return (None, *grads)
+        needs = {n for n, need in zip(names, need_params, strict=True) if need}
+        if need_x:
+            needs.add("x")
+        mask = None
+        if ctx.masked:
+            mask = ~(torch.abs(x) <= ctx.bound)
+            x_all, g_all = x, g
+            x, g = x.masked_fill(mask, 0.0), g.masked_fill(mask, 0.0)
+        with torch.no_grad():
+            dx, grads = kernel.backward(x, g, params_of(tensors), saved, needs)
+            grads = [grads.get(n) for n in names]
+            if mask is not None:
+                dx_m, grads_m = torch_definition_gradients(
+                    spec, static, names, x_all, g_all, tensors, mask,
+                    (need_x, need_params),
+                )
+                if dx is not None:
+                    dx[mask] = dx_m.to(dx.dtype)
+                grads = [
+                    None if a is None else a + b.to(a.dtype)
+                    for a, b in zip(grads, grads_m, strict=True)
+                ]
+        return (None, dx, *grads)
+
+    name = "".join(part.capitalize() for part in spec.name.split("_")) + "KernelOp"
+    op = type(
+        name,
+        (torch.autograd.Function,),
+        {"forward": staticmethod(fwd), "backward": staticmethod(bwd)},
+    )
+
+    def call(x, tensors, param_grads):
+        # A trainable layer's call (a frozen one keeps the definition's op,
+        # which saves x and f'(x) only).
+        if not (param_grads and any(t.requires_grad for t in tensors)):
+            return None
+        if (
+            x.dtype not in (torch.float32, torch.float64)
+            or any(t.dtype != x.dtype for t in tensors)
+            or x.numel() == 0
+            or _torch_compiling()
+        ):
+            return None
+        bound = kernel.bound(params_of(tensors))
+        return None if bound is None else op.apply(bound, x, *tensors)
+
+    return call
+
+
+def torch_beyond(x, bound):
+    """Where a torch x is beyond |x| <= bound, inf or NaN (None: nowhere;
+    one read of x's range when it is nowhere)."""
+    import torch
+
+    largest = _largest_magnitude(x)
+    if largest <= bound:  # False for NaN.
+        return None
+    return ~(torch.abs(x) <= bound)
+
+
+def _torch_subset(tensors, shape, mask):
+    """The tensor parameters at the masked elements (scalars stay scalars)."""
+    return [t if t.dim() == 0 else t.expand(shape)[mask] for t in tensors]
+
+
+def torch_definition_values(spec, static, names, x, tensors, mask):
+    """The definition's values at the masked elements of x (1-D): what a
+    hand-written torch kernel leaves to it (inputs beyond its bounds)."""
+    params = dict(zip(names, _torch_subset(tensors, x.shape, mask), strict=True))
+    return forward(spec, x[mask], static, params)
+
+
+def torch_definition_gradients(spec, static, names, x, g, tensors, mask, need):
+    """(dx at the masked elements (1-D), [gradient of each tensor parameter
+    from those elements]) by the definition's derivatives, the
+    zero-cotangent rule applied. `need`: (need_x, [need per tensor])."""
+    import torch
+
+    xs, gs = x[mask], g[mask]
+    params = dict(zip(names, _torch_subset(tensors, x.shape, mask), strict=True))
+    need_x, need_params = need
+    dx = gs * derivative(spec, xs, static, params) if need_x else None
+    grads = [None] * len(tensors)
+    if any(need_params):
+        partials = _parameter_partials(spec, xs, static, params)
+        for i, (name, t) in enumerate(zip(names, tensors, strict=True)):
+            if not need_params[i]:
+                continue
+            product = torch.where(gs == 0, 0.0, gs * partials[name])
+            if math.prod(t.shape) == 1:
+                grads[i] = product.sum().reshape(t.shape)
+            else:
+                full = torch.zeros_like(x)
+                full[mask] = product
+                grads[i] = full.sum_to_size(t.shape)
+    return dx, grads
 
 
 # PyTorch: what runs under plain torch autograd. The other ops evaluate

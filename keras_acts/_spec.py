@@ -252,6 +252,10 @@ class ActivationSpec:
     elementwise: bool = True
     derivative: callable = None
     param_derivatives: callable = None
+    # An eager-PyTorch kernel for calls with tensor weights (a trainable
+    # layer), where the definition runs as too many passes over memory
+    # (`_activations/parametric_torch.py`); None: the definition's op.
+    torch_kernel: object = None
     derivative_note: str = ""
     kinks: tuple = ()  # Points where f or f' is not continuous.
     # The output carries the input as `_keras_logits`, as Keras's softmax and
@@ -340,6 +344,15 @@ class ActivationSpec:
         numeric parameters (what a learnable layer trains)."""
         self.param_derivatives = fn
         return fn
+
+    def attach_torch_kernel(self, kernel):
+        """An eager-PyTorch kernel for calls with tensor weights: `bound(params)`
+        (the |x| it computes up to, or None), `forward(x, params)` -> (y,
+        saved), `backward(x, g, params, saved, needs)` -> (dx, {weight:
+        gradient}); the definition stays the source of truth and runs
+        everywhere else (`_activations/parametric_torch.py`)."""
+        self.torch_kernel = kernel
+        return kernel
 
 
 def activation(

@@ -175,8 +175,21 @@ def test_torch_trainable_layer_saves_its_partials(name):
     count = len(layer.trainable_weights)
     _, saved = _saved_by(layer, x)
     assert saved[0].data_ptr() == x.data_ptr()
-    big = [t for t in saved if t.shape == x.shape]
-    assert len(big) == 2 + count and len(saved) == 2 + 2 * count
+    big = {t.untyped_storage().data_ptr() for t in saved if t.shape == x.shape}
+    if layer.spec.torch_kernel is not None:
+        # The hand-written kernel (reverse mode): its intermediates, no more
+        # than the paper's formula under plain autograd keeps.
+        params = {
+            w.path.split("/")[-1]: w.value.detach().clone().requires_grad_(True)
+            for w in layer.trainable_weights
+        }
+        _, plain = _saved_by(lambda t: _textbook(name, t, params), x)
+        plain_big = {
+            t.untyped_storage().data_ptr() for t in plain if t.shape == x.shape
+        }
+        assert len(big) <= len(plain_big), (len(big), len(plain_big))
+    else:
+        assert len(big) == 2 + count and len(saved) == 2 + 2 * count
     layer.trainable = False
     _, saved = _saved_by(layer, x)
     assert [t.shape == x.shape for t in saved].count(True) == 2
@@ -696,3 +709,124 @@ def test_torch_sine_is_accurate_at_large_arguments():
     rtol, atol = TOLERANCES["float32"]
     assert_close(y, np.sin(x64), rtol, atol, x, "sine(x), |x| in [1e5, 1e7]")
     assert_close(dy, np.cos(x64), rtol, atol, x, "sine'(x), |x| in [1e5, 1e7]")
+
+
+_KERNEL_LAYERS = [
+    cls
+    for cls in ("TanhSoft", "EIS")
+    if getattr(keras_acts.layers, cls)().spec.torch_kernel is not None
+]
+
+
+def _kernel_layer(name, case, per_channel, channels):
+    """A float64 layer with the weights of `case` (per channel: spread
+    around them), and {name: value per channel} as float64 arrays."""
+    layer = getattr(keras_acts.layers, name)(dtype="float64", per_channel=per_channel)
+    layer.build((None, channels))
+    values = {}
+    for w in layer.trainable_weights:
+        k = w.path.split("/")[-1]
+        base = case.get(k, float(w.numpy().reshape(-1)[0]))
+        spread = 0.05 * np.arange(channels) if per_channel else 0.0
+        # Within the paper's ranges (alpha <= 1 for TanhSoft, delta <= 1).
+        value = np.clip(base + spread, 0.0 if k != "alpha" else -1.0, None)
+        if name == "TanhSoft" and k in ("alpha", "delta"):
+            value = np.minimum(value, 1.0)
+        w.assign(np.broadcast_to(value, w.shape))
+        values[k] = np.broadcast_to(w.numpy(), (channels,)).astype(np.float64)
+    return layer, values
+
+
+def _textbook(name, x, p):
+    """The paper's formula in float64 torch ops (no overflow for |x| <= 30):
+    an independent reference for the gradients, by torch autograd."""
+    import torch
+
+    if name == "TanhSoft":
+        gate = torch.tanh(p["alpha"] * x + p["beta"] * torch.exp(p["gamma"] * x))
+        return gate * torch.log(p["delta"] + torch.exp(x))
+    softplus = torch.log1p(torch.exp(x))
+    root = torch.sqrt(p["beta"] + p["gamma"] * x * x)
+    return x * softplus ** p["alpha"] / (root + p["delta"] * torch.exp(-p["theta"] * x))
+
+
+@pytest.mark.skipif(BACKEND != "torch", reason="PyTorch autograd test")
+@pytest.mark.parametrize("per_channel", [False, True], ids=["shared", "per_channel"])
+@pytest.mark.parametrize("name", _KERNEL_LAYERS)
+def test_torch_layer_kernel_matches_the_float64_reference(name, per_channel):
+    # The hand-written torch kernel against the float64 NumPy reference
+    # (values) and torch autograd of the paper's formula in float64 (input
+    # and weight gradients), at the defaults and every PARAM_CASES setting.
+    import torch
+    from references import PARAM_CASES, REFERENCES
+
+    spec = getattr(keras_acts.layers, name)().spec
+    reference = REFERENCES[spec.name]
+    channels = 4
+    rng = np.random.default_rng(SEED)
+    xs = np.concatenate([np.linspace(-30.0, 30.0, 121), rng.normal(0.0, 3.0, 119)])
+    xs = xs.reshape(-1, channels)
+    g = torch.tensor(rng.normal(size=xs.shape))
+    for case in [{}, *PARAM_CASES[spec.name]]:
+        layer, params = _kernel_layer(name, case, per_channel, channels)
+        x = torch.tensor(xs, requires_grad=True)
+        y = layer(x)
+        assert type(y.grad_fn).__name__.endswith("KernelOpBackward"), case
+        y.backward(g)
+        expected = np.stack(
+            [
+                reference(xs[:, c], **{k: float(v[c]) for k, v in params.items()})
+                for c in range(channels)
+            ],
+            axis=1,
+        )
+        assert_close(y.detach().numpy(), expected, 1e-12, 1e-300, what=f"{case} f")
+        leaves = {
+            k: torch.tensor(v if per_channel else v[:1], requires_grad=True)
+            for k, v in params.items()
+        }
+        x_ref = torch.tensor(xs, requires_grad=True)
+        _textbook(name, x_ref, leaves).backward(g)
+        assert_close(x.grad.numpy(), x_ref.grad.numpy(), 1e-10, 1e-12, what="d/dx")
+        for w in layer.trainable_weights:
+            k = w.path.split("/")[-1]
+            got = w.value.grad.numpy().reshape(-1)
+            want = leaves[k].grad.numpy()
+            assert_close(got, want, 1e-10, 1e-12, what=f"{case} d/d{k}")
+            w.value.grad = None
+
+
+@pytest.mark.skipif(BACKEND != "torch", reason="PyTorch autograd test")
+@pytest.mark.parametrize("name", _KERNEL_LAYERS)
+def test_torch_layer_kernel_leaves_the_rest_to_the_definition(name):
+    # Elements beyond the kernel's bound (|x| > 80, inf, NaN) go through the
+    # definition, elementwise: their values and gradients are the function
+    # form's, and no element's value depends on the rest of the batch.
+    import torch
+
+    layer, params = _kernel_layer(name, {}, False, 1)
+    function = getattr(keras_acts, layer.spec.name)
+    scalars = {k: float(v[0]) for k, v in params.items()}
+    values = [1.0, -200.0, 300.0, 2.0, np.inf, -np.inf, np.nan, -3.0]
+    x = torch.tensor(values, dtype=torch.float64).reshape(-1, 1).requires_grad_(True)
+    y = layer(x)
+    assert type(y.grad_fn).__name__.endswith("KernelOpBackward")
+    y.backward(torch.ones_like(y))
+    beyond = ~(np.abs(np.asarray(values)) <= 80.0)
+    for i, v in enumerate(values):
+        alone = torch.tensor([[v]], dtype=torch.float64)
+        np.testing.assert_array_equal(
+            y[i].detach().numpy(), layer(alone)[0].detach().numpy(), err_msg=v
+        )
+        if beyond[i]:
+            xf = alone.clone().requires_grad_(True)
+            yf = function(xf, **scalars)
+            np.testing.assert_array_equal(y[i].detach().numpy(), yf[0].detach())
+            if np.isfinite(v):
+                yf.backward(torch.ones_like(yf))
+                np.testing.assert_array_equal(x.grad[i].numpy(), xf.grad[0].numpy())
+    half = getattr(keras_acts.layers, name)(dtype="float16")
+    x = torch.tensor([[1.0, -2.0, 0.5, 3.0]], dtype=torch.float16, requires_grad=True)
+    y = half(x)
+    assert y.dtype == torch.float16
+    assert not type(y.grad_fn).__name__.endswith("KernelOpBackward")

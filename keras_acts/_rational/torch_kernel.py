@@ -351,66 +351,22 @@ def _backward(x, g, y, saved, a, b, version, basis, need):
     return _orthogonal_backward(x, g, y, saved, a, b, version, basis, need)
 
 
-def _beyond(x, bound):
-    """Where x is beyond the bound, inf or NaN (None: nowhere)."""
-    import torch
-
-    largest = _kernels._largest_magnitude(x)
-    if largest <= bound:  # False for NaN.
-        return None
-    return ~(torch.abs(x) <= bound)
-
-
-def _subset(coefficients, shape, mask):
-    """The coefficients at the masked elements (scalars stay scalars)."""
-    return [c if c.dim() == 0 else c.expand(shape)[mask] for c in coefficients]
-
-
-def _definition_values(spec, names, x, coeffs, mask):
-    """The definition's values at the masked elements (1-D)."""
-    params = dict(zip(names, _subset(coeffs, x.shape, mask), strict=True))
-    return _kernels.forward(spec, x[mask], {}, params)
-
-
 def _evaluate(spec, names, x, coeffs, version, basis):
     """(y, saved, mask): the unscaled values, the definition's where masked."""
     a, b = _split(spec, coeffs)
-    mask = _beyond(x, _bound(basis, max(len(a) - 1, len(b)), coeffs, x.dtype))
+    bound = _bound(basis, max(len(a) - 1, len(b)), coeffs, x.dtype)
+    mask = _kernels.torch_beyond(x, bound)
     xs = x if mask is None else x.masked_fill(mask, 0.0)
     y, saved = _forward(xs, a, b, version, basis)
     if mask is not None:
-        y[mask] = _definition_values(spec, names, x, coeffs, mask).to(y.dtype)
+        values = _kernels.torch_definition_values(spec, {}, names, x, coeffs, mask)
+        y[mask] = values.to(y.dtype)
     return y, saved, mask
 
 
 def _split(spec, coeffs):
     m = sum(1 for p in spec.params if p.name.startswith("a")) - 1
     return list(coeffs[: m + 1]), list(coeffs[m + 1 :])
-
-
-def _definition_gradients(spec, names, x, g, coeffs, mask, need):
-    """dx and the coefficient gradients at the masked elements, by the
-    definition's derivatives (the zero-cotangent rule applied)."""
-    import torch
-
-    xs, gs = x[mask], g[mask]
-    params = dict(zip(names, _subset(coeffs, x.shape, mask), strict=True))
-    need_x, need_coeffs = need
-    dx = gs * _kernels.derivative(spec, xs, {}, params) if need_x else None
-    grads = [None] * len(coeffs)
-    if any(need_coeffs):
-        partials = spec.param_derivatives(xs, **params)
-        for i, (name, c) in enumerate(zip(names, coeffs, strict=True)):
-            if not need_coeffs[i]:
-                continue
-            product = torch.where(gs == 0, 0.0, gs * partials[name])
-            if math.prod(c.shape) == 1:
-                grads[i] = product.sum().reshape(c.shape)
-            else:
-                full = torch.zeros_like(x)
-                full[mask] = product
-                grads[i] = full.sum_to_size(c.shape)
-    return dx, grads
 
 
 @functools.lru_cache(maxsize=64)
@@ -449,8 +405,8 @@ def _op(spec, version, basis):
         dx, grads_a, grads_b = _backward(x, g, y, saved, a, b, version, basis, need)
         grads = [*grads_a, *grads_b]
         if mask is not None and bool(mask.any()):
-            dx_m, grads_m = _definition_gradients(
-                spec, names, x_all, g_all, coeffs, mask, (need_x, need_coeffs)
+            dx_m, grads_m = _kernels.torch_definition_gradients(
+                spec, {}, names, x_all, g_all, coeffs, mask, (need_x, need_coeffs)
             )
             if dx is not None:
                 dx[mask] = dx_m.to(dx.dtype)
