@@ -16,9 +16,11 @@ once), an exact and deterministic count, as a multiple of ReLU's (which
 saves its output, one tensor of x's size). keras_acts saves x and f'(x) (x
 alone where value and derivative share nothing, and for the names in
 `_kernels.TORCH_SAVES_INPUT_ONLY`), a trainable layer its
-partials too, and the rational units x, their denominator and their output;
-the "path" column says which rows run their formula under plain torch
-autograd instead.
+partials too; the rational units' kernel saves x, their denominator and
+their output, the TanhSoft and EIS layers' kernels their intermediates
+(`_activations/torch_kernels.py`). The "path" column says which rows run
+a hand-written kernel ("kernel"), the fused op, or their formula under plain
+torch autograd.
 
 Model: a transformer-style MLP (3 residual blocks of Dense(1024, "gelu") ->
 Dense(256) on 128x256 inputs, batch 16), median `train_on_batch` time
@@ -299,11 +301,15 @@ def activation_table(rows, size, channels, rounds, threads):
 
 
 def torch_path(fn, x):
-    """How keras_acts ran the row: its fused autograd op ("fused", a
+    """How keras_acts ran the row: a layer's hand-written torch kernel
+    ("kernel", a `<Name>KernelOpBackward` node: TanhSoft, EIS; the rational
+    units' `Rational...OpBackward`), its fused autograd op ("fused", a
     `<Name>OpBackward` node), or its formula under plain torch autograd
     (`keras_acts._kernels.TORCH_PLAIN_AUTOGRAD`, or Keras's own op)."""
     y = fn(x)
     node = y.grad_fn.name() if y.grad_fn is not None else ""
+    if node.endswith("KernelOpBackward") or node.startswith("Rational"):
+        return "kernel"
     return "fused" if node.endswith("OpBackward") else "plain autograd"
 
 

@@ -1454,11 +1454,8 @@ TORCH_PLAIN_AUTOGRAD = frozenset(
         # The layer's partials cost more than they save: fused 1.30-1.36x,
         # this path 1.01-1.09x, 4.00x ReLU's bytes like the plain formula.
         "Swish",
-        # Fused 0.85-1.03x in time, but x, f'(x) and two partials (4 tensors
-        # of x's size against the plain formula's 2); this path: r = relu(x)
-        # and scale r, 2 tensors (counted 4.00x by saved-tensor hooks, r
-        # being saved three times, against the plain formula's 3.00x).
-        "StarReLU",
+        # (The trainable StarReLU, TanhSoft and EIS layers run a hand-written
+        # kernel, `spec.torch_kernel`, before any of this.)
     }
 )
 
@@ -1466,8 +1463,9 @@ TORCH_PLAIN_AUTOGRAD = frozenset(
 # torch calls, and compute f'(x) in the backward: where saving f'(x) would
 # keep more than the plain formula keeps, for a derivative a pass or two
 # recompute. star_relu: f' = 2 s relu(x); the plain formula saves relu(x)
-# only (1.00x ReLU's bytes), the joint evaluation x and f'(x) (2.00x).
-TORCH_SAVES_INPUT_ONLY = frozenset({"star_relu"})
+# only (1.00x ReLU's bytes), the joint evaluation x and f'(x) (2.00x); the
+# same for a frozen StarReLU layer (a trainable one runs its torch kernel).
+TORCH_SAVES_INPUT_ONLY = frozenset({"star_relu", "StarReLU"})
 
 PLAIN_AUTOGRAD = "plain autograd"
 FUSED = "fused"

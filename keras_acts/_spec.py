@@ -254,7 +254,7 @@ class ActivationSpec:
     param_derivatives: callable = None
     # An eager-PyTorch kernel for calls with tensor weights (a trainable
     # layer), where the definition runs as too many passes over memory
-    # (`_activations/parametric_torch.py`); None: the definition's op.
+    # (`_activations/torch_kernels.py`); None: the definition's op.
     torch_kernel: object = None
     derivative_note: str = ""
     kinks: tuple = ()  # Points where f or f' is not continuous.
@@ -350,7 +350,7 @@ class ActivationSpec:
         (the |x| it computes up to, or None), `forward(x, params)` -> (y,
         saved), `backward(x, g, params, saved, needs)` -> (dx, {weight:
         gradient}); the definition stays the source of truth and runs
-        everywhere else (`_activations/parametric_torch.py`)."""
+        everywhere else (`_activations/torch_kernels.py`)."""
         self.torch_kernel = kernel
         return kernel
 

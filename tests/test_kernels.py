@@ -153,14 +153,21 @@ def test_torch_saves_input_only_names_save_x_alone(name):
 
     x = torch.randn(4096, 8, generator=torch.Generator().manual_seed(SEED))
     x.requires_grad_(True)
+    if name[:1].isupper():  # A layer class: frozen (a trainable one has a kernel).
+        fn = getattr(keras_acts.layers, name)()
+        fn.build(x.shape)
+        fn.trainable = False
+    else:
+        fn = getattr(keras_acts, name)
     for _ in range(2):
-        y, saved = _saved_by(getattr(keras_acts, name), x)
-        assert len(saved) == 1 and saved[0].data_ptr() == x.data_ptr(), name
+        y, saved = _saved_by(fn, x)
+        big = [t for t in saved if t.shape == x.shape]
+        assert len(big) == 1 and big[0].data_ptr() == x.data_ptr(), name
         y.backward(torch.ones_like(y))
 
 
 @pytest.mark.skipif(BACKEND != "torch", reason="PyTorch autograd test")
-@pytest.mark.parametrize("name", ["TanhSoft", "EIS", "Snake", "Swish"])
+@pytest.mark.parametrize("name", ["TanhSoft", "EIS", "StarReLU", "Snake", "Swish"])
 def test_torch_trainable_layer_saves_its_partials(name):
     # x, the weights, f'(x) and one partial per trainable weight (x's size
     # each): for TanhSoft's 4 weights 6 tensors of x's size (plain autograd
@@ -192,7 +199,8 @@ def test_torch_trainable_layer_saves_its_partials(name):
         assert len(big) == 2 + count and len(saved) == 2 + 2 * count
     layer.trainable = False
     _, saved = _saved_by(layer, x)
-    assert [t.shape == x.shape for t in saved].count(True) == 2
+    frozen = 1 if name in _kernels.TORCH_SAVES_INPUT_ONLY else 2  # x (and f'(x))
+    assert [t.shape == x.shape for t in saved].count(True) == frozen
 
 
 @pytest.mark.skipif(BACKEND != "torch", reason="PyTorch autograd test")
@@ -713,7 +721,7 @@ def test_torch_sine_is_accurate_at_large_arguments():
 
 _KERNEL_LAYERS = [
     cls
-    for cls in ("TanhSoft", "EIS")
+    for cls in ("TanhSoft", "EIS", "StarReLU")
     if getattr(keras_acts.layers, cls)().spec.torch_kernel is not None
 ]
 
@@ -728,10 +736,8 @@ def _kernel_layer(name, case, per_channel, channels):
         k = w.path.split("/")[-1]
         base = case.get(k, float(w.numpy().reshape(-1)[0]))
         spread = 0.05 * np.arange(channels) if per_channel else 0.0
-        # Within the paper's ranges (alpha <= 1 for TanhSoft, delta <= 1).
-        value = np.clip(base + spread, 0.0 if k != "alpha" else -1.0, None)
-        if name == "TanhSoft" and k in ("alpha", "delta"):
-            value = np.minimum(value, 1.0)
+        param = layer.spec.param(k)  # Within the paper's ranges.
+        value = np.clip(base + spread, param.low, param.high)
         w.assign(np.broadcast_to(value, w.shape))
         values[k] = np.broadcast_to(w.numpy(), (channels,)).astype(np.float64)
     return layer, values
@@ -745,6 +751,8 @@ def _textbook(name, x, p):
     if name == "TanhSoft":
         gate = torch.tanh(p["alpha"] * x + p["beta"] * torch.exp(p["gamma"] * x))
         return gate * torch.log(p["delta"] + torch.exp(x))
+    if name == "StarReLU":
+        return p["scale"] * torch.relu(x) ** 2 + p["bias"]
     softplus = torch.log1p(torch.exp(x))
     root = torch.sqrt(p["beta"] + p["gamma"] * x * x)
     return x * softplus ** p["alpha"] / (root + p["delta"] * torch.exp(-p["theta"] * x))
@@ -812,7 +820,10 @@ def test_torch_layer_kernel_leaves_the_rest_to_the_definition(name):
     y = layer(x)
     assert type(y.grad_fn).__name__.endswith("KernelOpBackward")
     y.backward(torch.ones_like(y))
-    beyond = ~(np.abs(np.asarray(values)) <= 80.0)
+    bound = layer.spec.torch_kernel.bound(
+        {k: torch.tensor(v) for k, v in params.items()}
+    )
+    beyond = ~(np.abs(np.asarray(values)) <= bound)
     for i, v in enumerate(values):
         alone = torch.tensor([[v]], dtype=torch.float64)
         np.testing.assert_array_equal(

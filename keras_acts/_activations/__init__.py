@@ -13,8 +13,8 @@ Importing this package registers every activation (`@activation` in
 from keras_acts._activations import (  # noqa: F401  (registers the activations)
     gated,
     parametric,
-    parametric_torch,
     periodic,
     rectifiers,
     sigmoidal,
+    torch_kernels,
 )
