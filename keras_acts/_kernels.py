@@ -1261,7 +1261,14 @@ def _torch_op(spec, static_key, names, layout, param_grads):
     )
 
     def call(x, *tensors):
-        if kernel_op is not None and torch.is_grad_enabled():
+        needs_grad = param_grads and any(t.requires_grad for t in tensors)
+        if not (torch.is_grad_enabled() and (x.requires_grad or needs_grad)):
+            # Inference: the value alone, without an autograd node (whose
+            # Python apply costs more than a small activation's kernels).
+            dynamic = dict(zip(names, tensors, strict=True))
+            with torch.no_grad(), _reusing_temporaries((x, *tensors)):
+                return forward(spec, x, static, dynamic)
+        if kernel_op is not None:
             y = kernel_op(x, tensors, param_grads)
             if y is not None:
                 return y
