@@ -841,3 +841,37 @@ def test_torch_layer_kernel_leaves_the_rest_to_the_definition(name):
     y = half(x)
     assert y.dtype == torch.float16
     assert not type(y.grad_fn).__name__.endswith("KernelOpBackward")
+
+
+@pytest.mark.skipif(BACKEND != "torch", reason="PyTorch autograd test")
+@pytest.mark.parametrize("name", _KERNEL_LAYERS)
+def test_torch_layer_kernel_with_fixed_weights_and_constant_input(name):
+    # Half the weights fixed (numbers in the kernel, not tensors) and an
+    # input that needs no gradient: the trained weights' gradients still
+    # match torch autograd of the paper's formula in float64.
+    import torch
+
+    spec = getattr(keras_acts.layers, name)().spec
+    numeric = [p.name for p in spec.numeric_params]
+    fixed = {f"trainable_{n}": False for n in numeric[::2]}
+    layer = getattr(keras_acts.layers, name)(dtype="float64", **fixed)
+    rng = np.random.default_rng(SEED)
+    xs = rng.normal(0.0, 3.0, (64, 4))
+    layer.build(xs.shape)
+    g = torch.tensor(rng.normal(size=xs.shape))
+    y = layer(torch.tensor(xs))
+    assert type(y.grad_fn).__name__.endswith("KernelOpBackward")
+    y.backward(g)
+    values = layer.spec.defaults
+    leaves = {
+        k: torch.tensor([float(values[k])], dtype=torch.float64, requires_grad=True)
+        for k in numeric
+    }
+    _textbook(name, torch.tensor(xs), leaves).backward(g)
+    for w in layer.trainable_weights:
+        k = w.path.split("/")[-1]
+        got, want = w.value.grad.numpy().reshape(-1), leaves[k].grad.numpy()
+        assert_close(got, want, 1e-10, 1e-12, what=f"d/d{k}")
+    assert {w.path.split("/")[-1] for w in layer.trainable_weights} == set(
+        numeric[1::2]
+    )

@@ -56,11 +56,13 @@ def _smallest(p):
 
 
 def _sum_to(t, p):
-    """t summed to weight p's shape (t may be a buffer: a new tensor)."""
+    """t summed to weight p's shape, as a new tensor (t may be a buffer)."""
     shape = tuple(p.shape)
-    if t.numel() == 1 or len(shape) == 0 or all(n == 1 for n in shape):
+    if all(n == 1 for n in shape):  # A scalar weight (any rank).
         return t.sum().reshape(shape)
-    return t.sum_to_size(shape).clone() if tuple(t.shape) != shape else t.clone()
+    if tuple(t.shape) == shape:
+        return t.clone()
+    return t.sum_to_size(shape)  # A reduction: a new tensor.
 
 
 # --- TanhSoft: tanh(alpha x + beta e^{gamma x}) ln(delta + e^x) ------------------
@@ -96,22 +98,23 @@ class _TanhSoftKernel:
 
         alpha, beta, gamma = p["alpha"], p["beta"], p["gamma"]
         t, L, e = saved
-        # g d/du: g L sech^2(u), torch's fused tanh backward, in place.
-        gu = torch.mul(g, L)
-        torch.ops.aten.tanh_backward.grad_input(gu, t, grad_input=gu)
         grads = {}
         scratch = torch.empty_like(x)
-        if "alpha" in needs:
-            grads["alpha"] = _sum_to(torch.mul(gu, x, out=scratch), alpha)
-        torch.mul(gu, e, out=scratch)  # g du/d beta
-        if "beta" in needs:
-            grads["beta"] = _sum_to(scratch, beta)
         dx = None
-        if "x" in needs:
-            # du/dx = alpha + beta gamma e: g du/dx = gu alpha + (gu e) beta gamma.
-            dx = _add_product(gu.mul_(alpha), scratch, beta * gamma)
-        if "gamma" in needs:
-            grads["gamma"] = _sum_to(scratch.mul_(x), gamma) * beta
+        if needs & {"x", "alpha", "beta", "gamma"}:  # Through u.
+            # g d/du: g L sech^2(u), torch's fused tanh backward, in place.
+            gu = torch.mul(g, L)
+            torch.ops.aten.tanh_backward.grad_input(gu, t, grad_input=gu)
+            if "alpha" in needs:
+                grads["alpha"] = _sum_to(torch.mul(gu, x, out=scratch), alpha)
+            torch.mul(gu, e, out=scratch)  # g du/d beta
+            if "beta" in needs:
+                grads["beta"] = _sum_to(scratch, beta)
+            if "x" in needs:
+                # du/dx = alpha + beta gamma e: gu alpha + (gu e) beta gamma.
+                dx = _add_product(gu.mul_(alpha), scratch, beta * gamma)
+            if "gamma" in needs:
+                grads["gamma"] = _sum_to(scratch.mul_(x), gamma) * beta
         gt = torch.mul(g, t)  # g dL
         if dx is not None:
             # dL/dx = e^x / (delta + e^x) = e^{x - L} (1 for delta = 0).
