@@ -33,6 +33,7 @@ import functools
 import math
 
 import keras
+import numpy as np
 from keras import ops
 
 from keras_acts import _spec
@@ -578,8 +579,14 @@ def forward(spec, x, static, dynamic):
     xc = ops.cast(x, cdt)
     y = spec.forward(xc, **params)
     # On torch, only when x has an inf (or a NaN): elsewhere the limits
-    # change nothing, and they cost several passes over memory.
-    if spec.elementwise and spec.fused and not within(xc, 1.0, math.inf):
+    # change nothing, and they cost several passes over memory; not at all
+    # where the formula itself gives them (its range read is a pass too).
+    if (
+        spec.elementwise
+        and spec.fused
+        and not (not dynamic and _torch_formula_gives_limits(spec, static, cdt))
+        and not within(xc, 1.0, math.inf)
+    ):
         # Inside the compiled kernel only: Keras's own ops (relu, tanh, ...)
         # already give the limits, and extra ops outside a kernel would be
         # kept by the tape.
@@ -597,6 +604,34 @@ def forward(spec, x, static, dynamic):
         else:
             y = _limits_at_infinity(spec, xc, y, params)
     return ops.cast(y, dtype)
+
+
+def _torch_formula_gives_limits(spec, static, dtype):
+    """True on PyTorch where the formula with these (number) parameters
+    already returns `_limits_at_infinity`'s values at x = +-inf (sine: no
+    limit, NaN; lisht: inf): the check for infs in x can be skipped."""
+    if keras.backend.backend() != "torch" or _torch_compiling():
+        return False
+    try:
+        key = tuple(sorted(static.items()))
+        return _formula_limits_cached(spec, key, dtype)
+    except TypeError:  # An unhashable parameter: keep the check.
+        return False
+
+
+@functools.lru_cache(maxsize=256)  # (spec, number parameters, dtype)
+def _formula_limits_cached(spec, static_key, dtype):
+    import torch
+
+    params = dict(static_key)
+    with torch.no_grad():
+        x = ops.convert_to_tensor([-math.inf, math.inf], dtype=dtype)
+        own = ops.convert_to_numpy(spec.forward(x, **params))
+        fixed = ops.convert_to_numpy(
+            _limits_at_infinity(spec, x, spec.forward(x, **params), params)
+        )
+    same = (own == fixed) | (np.isnan(own) & np.isnan(fixed))
+    return bool(same.all())
 
 
 def _limits_at_infinity(spec, x, y, params):
