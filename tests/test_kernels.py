@@ -875,3 +875,22 @@ def test_torch_layer_kernel_with_fixed_weights_and_constant_input(name):
     assert {w.path.split("/")[-1] for w in layer.trainable_weights} == set(
         numeric[1::2]
     )
+
+
+@pytest.mark.skipif(BACKEND != "torch", reason="PyTorch autograd test")
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name", _fused_elementwise_names())
+def test_torch_skipped_limits_change_nothing(name, dtype, monkeypatch):
+    # Where the formula gives its own limits at +-inf, the forward skips the
+    # read of x's range that decides whether to apply them: the values at
+    # +-inf, NaN and finite x are those with the limits applied.
+    import torch
+
+    values = [-np.inf, -3.0, 0.0, 0.5, 7.0, np.inf, np.nan]
+    x = torch.tensor(values, dtype=getattr(torch, dtype))
+    fn = getattr(keras_acts, name)
+    with torch.no_grad():
+        skipped = fn(x.clone())
+        monkeypatch.setattr(_kernels, "_torch_formula_gives_limits", lambda *a: False)
+        applied = fn(x.clone())
+    np.testing.assert_array_equal(skipped.numpy(), applied.numpy(), err_msg=name)
