@@ -626,10 +626,9 @@ def _formula_limits_cached(spec, static_key, dtype):
     params = dict(static_key)
     with torch.no_grad():
         x = ops.convert_to_tensor([-math.inf, math.inf], dtype=dtype)
-        own = ops.convert_to_numpy(spec.forward(x, **params))
-        fixed = ops.convert_to_numpy(
-            _limits_at_infinity(spec, x, spec.forward(x, **params), params)
-        )
+        y = spec.forward(x, **params)
+        own = ops.convert_to_numpy(y)
+        fixed = ops.convert_to_numpy(_limits_at_infinity(spec, x, y, params))
     same = (own == fixed) | (np.isnan(own) & np.isnan(fixed))
     return bool(same.all())
 
@@ -1386,9 +1385,9 @@ def _torch_kernel_op(spec, static, names):
             dx, grads = kernel.backward(x, g, params_of(tensors), saved, needs)
             grads = [grads.get(n) for n in names]
             if mask is not None:
+                need = (need_x, need_params)
                 dx_m, grads_m = torch_definition_gradients(
-                    spec, static, names, x_all, g_all, tensors, mask,
-                    (need_x, need_params),
+                    spec, static, names, x_all, g_all, tensors, mask, need
                 )
                 if dx is not None:
                     dx[mask] = dx_m.to(dx.dtype)
@@ -1432,6 +1431,16 @@ def torch_beyond(x, bound):
     if largest <= bound:  # False for NaN.
         return None
     return ~(torch.abs(x) <= bound)
+
+
+def torch_sum_to(t, shape):
+    """A torch t summed to a parameter's `shape`, as a new tensor (t may be
+    a buffer the caller writes into again)."""
+    if math.prod(shape) == 1:  # A scalar parameter (any rank).
+        return t.sum().reshape(shape)
+    if tuple(t.shape) == tuple(shape):
+        return t.clone()
+    return t.sum_to_size(shape)  # A reduction: a new tensor.
 
 
 def _torch_subset(tensors, shape, mask):

@@ -119,9 +119,22 @@ def selu(x):
     return _backend_function(ops.selu, "selu", x)
 
 
+# gelu(x) = x to float precision beyond this (Phi(10) rounds to 1).
+_GELU_IDENTITY_FROM = 1e30
+
+
 def gelu(x):
-    """`keras.ops.gelu`, the exact (erf) form."""
-    return _backend_function(_exact_gelu, "gelu", x)
+    """`keras.ops.gelu`, the exact (erf) form.
+
+    On PyTorch the kernel (`F.gelu`) forms x (1 + erf(x / sqrt 2)) before
+    halving on some CPUs (AVX-512 builds), which overflows to inf for x >=
+    2^127 although gelu(x) = x there: where x holds such values (the range
+    read the forward makes anyway, remembered for x), those give x.
+    """
+    y = _backend_function(_exact_gelu, "gelu", x)
+    if _TORCH and not _kernels.within(x, 1.0, _GELU_IDENTITY_FROM):
+        y = ops.where(x > _GELU_IDENTITY_FROM, x, y)
+    return y
 
 
 def _exact_gelu(x):

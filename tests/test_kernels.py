@@ -836,6 +836,14 @@ def test_torch_layer_kernel_leaves_the_rest_to_the_definition(name):
             if np.isfinite(v):
                 yf.backward(torch.ones_like(yf))
                 np.testing.assert_array_equal(x.grad[i].numpy(), xf.grad[0].numpy())
+    # A zero cotangent at the infs and the NaN (a masked loss) contributes
+    # nothing to the weights' gradients, as in the definition's op.
+    for w in layer.trainable_weights:
+        w.value.grad = None
+    finite = torch.tensor(np.isfinite(values), dtype=torch.float64).reshape(-1, 1)
+    layer(x.detach().clone()).backward(finite)
+    for w in layer.trainable_weights:
+        assert torch.isfinite(w.value.grad).all(), (w.path, w.value.grad)
     half = getattr(keras_acts.layers, name)(dtype="float16")
     x = torch.tensor([[1.0, -2.0, 0.5, 3.0]], dtype=torch.float16, requires_grad=True)
     y = half(x)
@@ -894,3 +902,17 @@ def test_torch_skipped_limits_change_nothing(name, dtype, monkeypatch):
         monkeypatch.setattr(_kernels, "_torch_formula_gives_limits", lambda *a: False)
         applied = fn(x.clone())
     np.testing.assert_array_equal(skipped.numpy(), applied.numpy(), err_msg=name)
+
+
+@pytest.mark.skipif(BACKEND != "torch", reason="PyTorch autograd test")
+def test_torch_gelu_is_x_where_torch_kernel_overflows():
+    # torch's F.gelu forms x (1 + erf) before halving on AVX-512 builds: inf
+    # at x >= 2^127, where gelu(x) = x (float64 reference: x Phi(x) = x).
+    import torch
+    from references import REFERENCES
+
+    x = torch.tensor([3.0e38, 2.0**127, 1.0e31, -3.0e38, 1.0, -1.0])
+    expected = REFERENCES["gelu"](x.double().numpy())
+    assert_close(
+        keras_acts.gelu(x).numpy(), expected, *TOLERANCES["float32"], what="gelu"
+    )

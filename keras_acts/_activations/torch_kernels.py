@@ -29,9 +29,13 @@ names. Elements beyond the bound go through the definition, elementwise
 """
 
 import math
+import sys
 
+from keras_acts import _kernels
 from keras_acts._activations.parametric import eis, tanhsoft
 from keras_acts._activations.rectifiers import star_relu
+
+_FINITE = sys.float_info.max  # The largest finite float64: |x| <= it is finite.
 
 # Inputs within +-80 (and exponents within 80): e^80 ~ 5.5e34 leaves float32
 # room for the products below; activations' inputs are far inside it.
@@ -57,12 +61,7 @@ def _smallest(p):
 
 def _sum_to(t, p):
     """t summed to weight p's shape, as a new tensor (t may be a buffer)."""
-    shape = tuple(p.shape)
-    if all(n == 1 for n in shape):  # A scalar weight (any rank).
-        return t.sum().reshape(shape)
-    if tuple(t.shape) == shape:
-        return t.clone()
-    return t.sum_to_size(shape)  # A reduction: a new tensor.
+    return _kernels.torch_sum_to(t, tuple(p.shape))
 
 
 # --- TanhSoft: tanh(alpha x + beta e^{gamma x}) ln(delta + e^x) ------------------
@@ -147,8 +146,6 @@ def _is_zero(p):
 
 
 def _log(value):
-    import math
-
     return math.log(value) if value > 0 else -math.inf
 
 
@@ -234,7 +231,10 @@ class _EISKernel:
 class _StarReLUKernel:
     @staticmethod
     def bound(p):
-        return math.inf  # Overflow is the true value (s x^2 > float max).
+        # Every finite x (s x^2 overflowing is the true value); infs go
+        # through the definition, whose parameter gradients give a zero
+        # cotangent no contribution (0 * inf here would be NaN).
+        return _FINITE
 
     @staticmethod
     def forward(x, p):

@@ -91,22 +91,13 @@ def _bound(basis, degree, coeffs, dtype):
     )
 
 
-def _reduce(t, shape):
-    """t summed to a coefficient's shape (a new tensor: t is a buffer)."""
-    if math.prod(shape) == 1:
-        return t.sum().reshape(shape)
-    if tuple(t.shape) == tuple(shape):
-        return t.clone()
-    return t.sum_to_size(shape)
-
-
 def _reduce_product(u, v, shape, scratch):
     """sum(u * v) to `shape`, the product written into `scratch`."""
     import torch
 
     if u.shape == scratch.shape and v.shape == scratch.shape:
-        return _reduce(torch.mul(u, v, out=scratch), shape)
-    return _reduce(u * v, shape)
+        return _kernels.torch_sum_to(torch.mul(u, v, out=scratch), shape)
+    return _kernels.torch_sum_to(u * v, shape)
 
 
 # --- Power basis: Horner's rule ---------------------------------------------
@@ -150,12 +141,12 @@ def _power_backward(x, g, y, saved, a, b, version, need_x, need_a, need_b):
         gd = torch.mul(gq, y).mul_(torch.sign(saved))  # g N sign(S) / D^2
     grads_a, grads_b = [None] * (m + 1), [None] * n
     if any(need_a):
-        grads_a[0] = _reduce(gq, a[0].shape) if need_a[0] else None
+        grads_a[0] = _kernels.torch_sum_to(gq, a[0].shape) if need_a[0] else None
         if m:
             running = torch.mul(gq, x)  # g x^i / D
             for i in range(1, m + 1):
                 if need_a[i]:
-                    grads_a[i] = _reduce(running, a[i].shape)
+                    grads_a[i] = _kernels.torch_sum_to(running, a[i].shape)
                 if i < m:
                     running.mul_(x)
     ax = torch.abs(x) if version == "A" else x
@@ -163,7 +154,7 @@ def _power_backward(x, g, y, saved, a, b, version, need_x, need_a, need_b):
         running = torch.mul(gd, ax)
         for j in range(1, n + 1):
             if need_b[j - 1]:
-                total = _reduce(running, b[j - 1].shape)
+                total = _kernels.torch_sum_to(running, b[j - 1].shape)
                 # version A: d D / d b_j = sign(b_j) |x|^j; B: sign(S) x^j.
                 scale = -torch.sign(b[j - 1]) if version == "A" else -1.0
                 grads_b[j - 1] = total * scale
@@ -293,7 +284,7 @@ def _orthogonal_backward(x, g, y, saved, a, b, version, basis, need):
     for i in range(m + 1):
         if need_a[i]:
             grads_a[i] = (
-                _reduce(gq, a[0].shape)
+                _kernels.torch_sum_to(gq, a[0].shape)
                 if i == 0
                 else _reduce_product(gq, f[i], a[i].shape, scratch)
             )
@@ -303,7 +294,7 @@ def _orthogonal_backward(x, g, y, saved, a, b, version, basis, need):
             continue
         if version == "A":
             term = torch.abs(f[j], out=scratch).mul_(gd)
-            total = _reduce(term, b[j - 1].shape) * -torch.sign(b[j - 1])
+            total = _kernels.torch_sum_to(term, b[j - 1].shape) * -torch.sign(b[j - 1])
         else:
             total = -_reduce_product(gd, f[j], b[j - 1].shape, scratch)
         grads_b[j - 1] = total
